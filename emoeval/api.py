@@ -1,0 +1,103 @@
+"""The public Python API: score samples with metrics, read results back."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emoeval.errors import RunConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from emoeval.metric import Metric
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.results import Results
+    from emoeval.samples import Sample
+
+
+def resolve_metrics(names: Sequence[str | Metric] | None, samples: Sequence[Sample]) -> list[Metric]:
+    """Metric instances from names (default parameters) or instances; ``None`` means every registered metric
+    whose modality occurs in ``samples``."""
+    from emoeval.registry import create_metric, get_metric_class, metric_names
+
+    if names is None:
+        modalities = {sample.modality for sample in samples}
+        chosen = [name for name in metric_names() if get_metric_class(name).spec.modality in modalities]
+        return [create_metric(name) for name in chosen]
+    metrics: list[Metric] = []
+    for item in names:
+        metrics.append(create_metric(item) if isinstance(item, str) else item)
+    return metrics
+
+
+def score(
+    samples: str | Path | pd.DataFrame | Sequence[Sample],
+    metrics: Sequence[str | Metric] | None = None,
+    out: str | Path | None = None,
+    *,
+    label_set: str | None = None,
+    weights: Mapping[str, str | Path] | None = None,
+    models_dir: str | Path | None = None,
+    allow_network: bool | None = None,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    resume: bool = True,
+    overwrite: bool = False,
+    n_bootstrap: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    progress: bool | None = None,
+    model_pool: ModelPool | None = None,
+) -> Results:
+    """Score generated outputs with metrics and return (and, with ``out``, write) a results table.
+
+    Args:
+        samples: a manifest (CSV/JSONL/Parquet), a ``<system>/<emotion>/<file>`` folder, a DataFrame with the
+            manifest columns, or a list of :class:`~emoeval.samples.Sample`.
+        metrics: metric names (see ``emoeval metrics``) or metric instances with custom parameters; ``None``
+            runs every registered metric that applies to the samples' modalities.
+        out: folder for ``results.parquet``, ``results.csv`` and ``run.json``; partial rows are flushed there
+            so an interrupted run resumes (``resume=True``) instead of starting over.
+        label_set: the dataset whose emotion codes ``target_emotion`` uses (``emodb``, ``iemocap``...).
+        weights: explicit weight locations by model name (a file or a folder), checked by sha256.
+        models_dir: where the weight store looks and downloads (default ``$EMOEVAL_MODELS_DIR``).
+        allow_network: allow downloading missing weights (default: ``EMOEVAL_OFFLINE=0`` in the environment).
+        cache_dir / use_cache: the on-disk cache of model outputs (default ``$EMOEVAL_CACHE_DIR``).
+        n_bootstrap, confidence, seed: system-level bootstrap confidence intervals.
+        progress: show progress bars (default: when standard error is a terminal).
+        model_pool: reuse models already loaded by an earlier call in this process.
+    """
+    from emoeval.cache import OutputCache, default_cache_dir
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.reference_models.store import WeightStore, default_models_dir, network_allowed_by_env
+    from emoeval.runner import BootstrapSettings, Runner
+    from emoeval.samples import load_samples
+
+    if not 0 < confidence < 1:
+        raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
+    sample_list = load_samples(samples, label_set=label_set)
+    metric_list = resolve_metrics(metrics, sample_list)
+    if model_pool is None:
+        store = WeightStore(
+            models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
+            allow_network=network_allowed_by_env() if allow_network is None else allow_network,
+            explicit={name: Path(path) for name, path in (weights or {}).items()},
+        )
+        model_pool = ModelPool(store)
+    cache = OutputCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+    runner = Runner(
+        sample_list,
+        metric_list,
+        pool=model_pool,
+        cache=cache,
+        out=Path(out) if out is not None else None,
+        bootstrap=BootstrapSettings(n_resamples=n_bootstrap, confidence=confidence, seed=seed),
+        resume=resume,
+        overwrite=overwrite,
+        progress=sys.stderr.isatty() if progress is None else progress,
+        source=str(samples) if isinstance(samples, str | Path) else type(samples).__name__,
+    )
+    return runner.run()

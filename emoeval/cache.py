@@ -1,0 +1,65 @@
+"""On-disk cache of reference-model outputs, keyed by (model, model fingerprint, input content hash).
+
+An unchanged re-run reads every output from here, and one added sample costs one model call. Entries are
+``.npy`` files written atomically (temporary file + rename) and read with ``allow_pickle=False``.
+The folder is ``$EMOEVAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/emoeval/outputs``, else
+``~/.cache/emoeval/outputs``; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("EMOEVAL_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    cache_home = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache_home).expanduser() if cache_home else Path.home() / ".cache"
+    return base / "emoeval" / "outputs"
+
+
+@dataclass
+class OutputCache:
+    """Model outputs on disk. ``hits``/``misses`` count lookups (tests and progress use them)."""
+
+    root: Path
+    hits: int = 0
+    misses: int = 0
+
+    def _path(self, model: str, fingerprint: str, key: str) -> Path:
+        return self.root / model / fingerprint[:16] / key[:2] / f"{key}.npy"
+
+    def get(self, model: str, fingerprint: str, key: str) -> np.ndarray | None:
+        import numpy as np
+
+        path = self._path(model, fingerprint, key)
+        try:
+            value = np.load(path, allow_pickle=False)
+        except (FileNotFoundError, ValueError, OSError):  # absent or damaged: recompute
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, model: str, fingerprint: str, key: str, value: np.ndarray) -> None:
+        import numpy as np
+
+        path = self._path(model, fingerprint, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.save(out, np.asarray(value), allow_pickle=False)
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

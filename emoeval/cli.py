@@ -1,0 +1,230 @@
+"""The ``emoeval`` command line: a thin layer over the Python API.
+
+Every command has ``--help``. On failure the command prints one line, ``emoeval: error: <reason>``, to
+standard error and exits with status 1 (2 for a usage error, 130 when interrupted).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from emoeval.errors import EmoevalError
+from emoeval.version import __version__
+
+
+class _Group(click.Group):
+    """Turns emoeval's own errors into one line and a non-zero exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EmoevalError as exc:
+            click.echo(f"emoeval: error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("emoeval: interrupted; run the same command again to resume", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="emoeval")
+def main() -> None:
+    """Evaluate what emotion-synthesis generators produce: faces, emotional speech, empathetic dialogue."""
+
+
+def _split_metrics(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("give at least one metric name", param_hint="--metrics")
+    return names
+
+
+def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
+    weights = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise click.BadParameter(f"{value!r} is not NAME=PATH", param_hint="--weights")
+        weights[name] = path
+    return weights
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--metrics", "metric_names", help="Comma-separated metric names (default: all that apply).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the results.")
+@click.option("--label-set", help="Dataset whose emotion codes target_emotion uses (emodb, iemocap, ...).")
+@click.option("--weights", multiple=True, metavar="NAME=PATH", help="Explicit weight file/folder for a model.")
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder (EMOEVAL_MODELS_DIR).")
+@click.option("--allow-network", is_flag=True, help="Allow downloading missing weights (else offline).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the model-output cache.")
+@click.option("--no-resume", is_flag=True, help="Start over even if an interrupted run is in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace the results of another run in --out.")
+@click.option("--n-bootstrap", type=click.IntRange(min=0), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--quiet", is_flag=True, help="No progress bars and no summary.")
+def score(
+    manifest: Path,
+    metric_names: str | None,
+    out: Path,
+    label_set: str | None,
+    weights: tuple[str, ...],
+    models_dir: Path | None,
+    allow_network: bool,
+    no_cache: bool,
+    no_resume: bool,
+    overwrite: bool,
+    n_bootstrap: int,
+    seed: int,
+    quiet: bool,
+) -> None:
+    """Score the samples of MANIFEST (CSV/JSONL/Parquet or a <system>/<emotion>/<file> folder)."""
+    from emoeval.api import score as run_score
+    from emoeval.reports.console import render_summary
+
+    results = run_score(
+        manifest,
+        metrics=_split_metrics(metric_names),
+        out=out,
+        label_set=label_set,
+        weights=_parse_weights(weights),
+        models_dir=models_dir,
+        allow_network=True if allow_network else None,
+        use_cache=not no_cache,
+        resume=not no_resume,
+        overwrite=overwrite,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        progress=False if quiet else None,
+    )
+    if not quiet:
+        click.echo(render_summary(results))
+        click.echo(f"\nresults: {out / 'results.parquet'} (also results.csv, run.json)")
+
+
+@main.command("metrics")
+def list_metrics() -> None:
+    """List the registered metrics: modality, scope, needs, outputs with direction and range."""
+    from emoeval.registry import get_metric_class, metric_names
+
+    for name in metric_names():
+        spec = get_metric_class(name).spec
+        needs = ", ".join(sorted(spec.needs)) or "-"
+        click.echo(f"{name}  [{spec.modality}, {spec.scope}, v{spec.version}]  needs: {needs}")
+        if spec.summary:
+            click.echo(f"    {spec.summary}")
+        for output in spec.outputs:
+            arrow = "higher is better" if output.higher_is_better else "lower is better"
+            low, high = (
+                ("-inf" if math.isinf(v) and v < 0 else "inf" if math.isinf(v) else f"{v:g}") for v in output.range
+            )
+            click.echo(f"    {output.name}: range [{low}, {high}], {arrow}")
+        if spec.models:
+            click.echo(f"    models: {', '.join(spec.models)}")
+
+
+@main.group()
+def models() -> None:
+    """Reference models: list them, verify their weights, pull missing weights."""
+
+
+def _store(models_dir: Path | None) -> Any:
+    from emoeval.reference_models.store import WeightStore, default_models_dir
+
+    return WeightStore(models_dir=models_dir or default_models_dir())
+
+
+@models.command("list")
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder.")
+def models_list(models_dir: Path | None) -> None:
+    """Registered reference models, their weight files, sha256 and whether a verified copy is present."""
+    from emoeval.registry import get_reference_model_class, reference_model_names
+
+    store = _store(models_dir)
+    for name in reference_model_names():
+        card = get_reference_model_class(name).card
+        report = store.verify(card)
+        status = "ok" if all(state == "ok" for _, state, _ in report) else "missing"
+        click.echo(f"{name}@{card.version}  [{status}]  {card.summary}  ({card.license})")
+        for weight, (_, state, detail) in zip(card.files, report, strict=True):
+            where = detail if state == "ok" else state
+            click.echo(f"    {weight.filename}  sha256 {weight.sha256[:16]}…  {weight.size / 1e6:.1f} MB  {where}")
+
+
+@models.command("verify")
+@click.argument("names", nargs=-1)
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder.")
+def models_verify(names: tuple[str, ...], models_dir: Path | None) -> None:
+    """Check the sha256 of every weight file (of NAMES, or of all models); exit 1 if any fails."""
+    from emoeval.registry import get_reference_model_class, reference_model_names
+
+    store = _store(models_dir)
+    failed = 0
+    for name in names or reference_model_names():
+        card = get_reference_model_class(name).card
+        for filename, state, detail in store.verify(card):
+            click.echo(f"{name}/{filename}: {state}" + (f" ({detail})" if state == "ok" else f"\n    {detail}"))
+            failed += state != "ok"
+    if failed:
+        raise EmoevalError(f"{failed} weight file(s) missing or not matching their sha256")
+
+
+@models.command("pull")
+@click.argument("name")
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder.")
+def models_pull(name: str, models_dir: Path | None) -> None:
+    """Download NAME's missing weight files into the store (verified by sha256; resumes after interruption)."""
+    from tqdm.auto import tqdm
+
+    from emoeval.registry import get_reference_model_class
+
+    card = get_reference_model_class(name).card
+    bars: dict[str, Any] = {}
+
+    def progress(filename: str, done: int, total: int | None) -> None:
+        bar = bars.get(filename)
+        if bar is None:
+            bar = bars[filename] = tqdm(total=total, desc=filename, unit="B", unit_scale=True, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        resolved = _store(models_dir).pull(card, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for weight in resolved:
+        click.echo(f"{name}/{weight.path.name}: ok ({weight.source}: {weight.path})")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("emoeval-demo"),
+    show_default=True,
+    help="Folder for the demo's results.",
+)
+def demo(out: Path) -> None:
+    """Score the shipped demo set (real faces, voice-conversion outputs, dialogues) and print a summary."""
+    from emoeval.demo import run_demo
+    from emoeval.reports.console import render_summary
+
+    started = time.perf_counter()
+    results = run_demo(out)
+    click.echo(render_summary(results))
+    click.echo(
+        f"\n{len(results.samples())} sample rows, {len(results.systems())} system rows in "
+        f"{time.perf_counter() - started:.1f} s; results in {out}/ (results.parquet, results.csv, run.json)"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

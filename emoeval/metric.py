@@ -1,0 +1,148 @@
+"""The metric contract: a frozen spec, and two small base classes (per-sample and per-corpus metrics).
+
+A metric module keeps its maths in pure functions (checked by tests against reference implementations);
+the class adds batching, models and metadata. Parameters are typed keyword arguments of ``__init__``,
+never config dicts; :meth:`Metric.params` reports them for provenance.
+
+- :class:`SampleMetric` scores each sample on its own and returns one :class:`SampleScore` per sample.
+- :class:`CorpusMetric` turns each sample into a small *state* (n-gram counts, an embedding...) and computes
+  one value per system from the states; the runner bootstraps over states for confidence intervals.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+
+if TYPE_CHECKING:
+    from emoeval.context import ScoringContext
+    from emoeval.errors import SampleInputError
+    from emoeval.samples import Modality, Sample
+
+Scope = Literal["sample", "corpus"]
+Need = Literal["reference", "target_emotion", "context", "transcript"]
+NEEDS: tuple[str, ...] = get_args(Need)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One value a metric reports (a *sub-metric*): its name, direction and range."""
+
+    name: str
+    higher_is_better: bool
+    range: tuple[float, float]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """What a metric is, declared as data.
+
+    ``outputs[0]`` is the headline value; others are sub-metrics reported beside it. ``models`` names the
+    reference models (registry names) whose weights the values depend on.
+    """
+
+    name: str
+    modality: Modality
+    scope: Scope
+    outputs: tuple[Output, ...]
+    version: str
+    needs: frozenset[Need] = frozenset()
+    models: tuple[str, ...] = ()
+    summary: str = ""
+    citation: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outputs:
+            raise ValueError(f"metric {self.name!r} declares no outputs")
+        unknown = set(self.needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"metric {self.name!r}: unknown needs {sorted(unknown)}; known: {NEEDS}")
+
+    @property
+    def headline(self) -> Output:
+        return self.outputs[0]
+
+    def output(self, name: str) -> Output:
+        for output in self.outputs:
+            if output.name == name:
+                return output
+        raise KeyError(f"metric {self.name!r} has no output {name!r}; it has {[o.name for o in self.outputs]}")
+
+
+@dataclass(frozen=True, slots=True)
+class SampleScore:
+    """A sample metric's verdict on one sample: values by output name, or an error; optional warning/label."""
+
+    values: Mapping[str, float] = field(default_factory=dict)
+    error: str | None = None
+    warning: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def failed(cls, error: str | BaseException) -> SampleScore:
+        return cls(values={}, error=str(error))
+
+
+class Metric(ABC):
+    """Common base: a spec and the typed parameters the instance was built with."""
+
+    spec: ClassVar[MetricSpec]
+
+    def params(self) -> dict[str, Any]:
+        """The instance's keyword parameters (names of ``__init__``), for provenance and the config hash."""
+        names = [
+            name
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self" and parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    def applies_to(self, sample: Sample) -> bool:
+        """Same modality, and every needed field present."""
+        return sample.modality == self.spec.modality and all(sample.has(need) for need in self.spec.needs)
+
+
+class SampleMetric(Metric):
+    """A metric with one value per sample (system values are means with bootstrap intervals)."""
+
+    batch_size: ClassVar[int] = 16
+
+    @abstractmethod
+    def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        """Score a batch; return one :class:`SampleScore` per sample, in order. Never raise for one bad sample."""
+
+
+class CorpusMetric(Metric):
+    """A metric with one value per system computed from all its samples (diversity, Fréchet distances).
+
+    ``interval`` picks how the runner computes its confidence interval: ``bootstrap`` (percentile, over
+    resamples of the system's samples) or ``jackknife`` (for statistics that duplicated samples bias).
+    """
+
+    batch_size: ClassVar[int] = 64
+    interval: ClassVar[Literal["bootstrap", "jackknife"]] = "bootstrap"
+
+    @abstractmethod
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any | SampleInputError]:
+        """Turn each sample into the state ``compute`` needs, or a :class:`SampleInputError` for a bad one."""
+
+    @abstractmethod
+    def compute(self, states: Sequence[Any]) -> dict[str, float]:
+        """One value per output from the states of one system's samples (pure; called on bootstrap resamples)."""
+
+
+__all__ = [
+    "NEEDS",
+    "CorpusMetric",
+    "Metric",
+    "MetricSpec",
+    "Need",
+    "Output",
+    "SampleMetric",
+    "SampleScore",
+    "Scope",
+]

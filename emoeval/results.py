@@ -1,0 +1,141 @@
+"""Results: one long tidy table with provenance, written next to a run manifest.
+
+One row per (system, sample or system-level statistic, metric, sub-metric). Columns:
+
+==================  ===========================================================================================
+``run_id``          the run that produced the row
+``system``          generator name
+``scope``           ``sample`` (one sample's value) or ``system`` (an aggregate over a system's samples)
+``statistic``       ``value`` for sample rows; ``mean`` (mean of sample values) or ``corpus`` (a corpus metric)
+``sample_id``       the sample (empty for system rows)
+``group``           the sample's group (paired statistics), ``target_emotion`` its target emotion
+``metric``          metric name; ``sub_metric`` the output of that metric
+``value``           the number (NaN when ``error`` says why)
+``ci_low/ci_high``  bootstrap confidence interval of system rows (NaN for sample rows, or fewer than 2 values)
+``n``               number of values behind the row
+``higher_is_better`` direction of the sub-metric
+``label``           a categorical value when the metric has one (a predicted emotion...)
+``error``           why this sample could not be scored; ``warning`` a caveat on a value that was scored
+provenance          ``metric_version``, ``model`` (name@version, ``+``-joined), ``model_sha256`` (weights hash,
+                    ``+``-joined), ``emoeval_version``, ``config_hash``, ``created_at`` (UTC, ISO 8601)
+==================  ===========================================================================================
+
+On disk: ``results.parquet`` (the reference copy), ``results.csv`` (the same table) and ``run.json`` (inputs,
+configuration, models with weight hashes, environment). Pivot to wide form only for display
+(:meth:`Results.summary`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emoeval.errors import EmoevalError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "system",
+    "scope",
+    "statistic",
+    "sample_id",
+    "group",
+    "target_emotion",
+    "metric",
+    "sub_metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "higher_is_better",
+    "label",
+    "error",
+    "warning",
+    "metric_version",
+    "model",
+    "model_sha256",
+    "emoeval_version",
+    "config_hash",
+    "created_at",
+)
+_FLOAT_COLUMNS = ("value", "ci_low", "ci_high")
+RESULTS_PARQUET = "results.parquet"
+RESULTS_CSV = "results.csv"
+RUN_JSON = "run.json"
+
+
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A results table with the standard columns and dtypes from row dicts."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    for column in _FLOAT_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["n"] = pd.to_numeric(frame["n"], errors="coerce").astype("Int64")
+    frame["higher_is_better"] = frame["higher_is_better"].astype("boolean")
+    for column in RESULT_COLUMNS:
+        if column not in (*_FLOAT_COLUMNS, "n", "higher_is_better"):
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+@dataclass
+class Results:
+    """A run's results table (long form) and its run manifest."""
+
+    table: pd.DataFrame
+    run: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return str(self.run.get("run_id", ""))
+
+    def samples(self) -> pd.DataFrame:
+        """Per-sample rows."""
+        return self.table[self.table["scope"] == "sample"].reset_index(drop=True)
+
+    def systems(self) -> pd.DataFrame:
+        """System-level rows (means of sample metrics, corpus metrics), with confidence intervals."""
+        return self.table[self.table["scope"] == "system"].reset_index(drop=True)
+
+    def errors(self) -> pd.DataFrame:
+        """Rows of samples that could not be scored, with the reason."""
+        return self.table[self.table["error"].notna()].reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Wide view for display: one row per system × (metric, sub-metric), value and interval."""
+        systems = self.systems()
+        columns = ["system", "metric", "sub_metric", "value", "ci_low", "ci_high", "n", "higher_is_better"]
+        return systems[columns].sort_values(["metric", "sub_metric", "system"], kind="stable").reset_index(drop=True)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``results.parquet``, ``results.csv`` and ``run.json`` into ``out_dir``; return the folder."""
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.table.to_parquet(folder / RESULTS_PARQUET, index=False)
+        self.table.to_csv(folder / RESULTS_CSV, index=False)
+        (folder / RUN_JSON).write_text(json.dumps(self.run, indent=2, sort_keys=True, default=str) + "\n")
+        return folder
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a results folder written by :func:`emoeval.score` (or its ``results.parquet`` directly)."""
+    import pandas as pd
+
+    location = Path(path).expanduser()
+    folder = location.parent if location.is_file() else location
+    parquet = folder / RESULTS_PARQUET
+    if not parquet.exists():
+        partial = folder / "rows.partial.jsonl"
+        hint = (
+            " (an unfinished run is there: run the same `emoeval score` again to resume it)" if partial.exists() else ""
+        )
+        raise EmoevalError(f"no {RESULTS_PARQUET} in {folder}{hint}")
+    table = pd.read_parquet(parquet)
+    run_file = folder / RUN_JSON
+    run = json.loads(run_file.read_text()) if run_file.exists() else {}
+    return Results(table=results_frame(table.to_dict(orient="records")), run=run)

@@ -1,0 +1,537 @@
+"""The runner: plan which metrics apply to which samples, score them in batches, and never lose work.
+
+1. **Plan.** Each metric applies to the samples of its modality that carry everything it needs; the others
+   are counted as skipped, with the reason, in ``run.json``. Every reference model a planned metric uses is
+   loaded (and its weights verified) before any scoring, so a missing weight fails the run at once.
+2. **Score.** Sample metrics run in batches; a bad sample becomes an error row (value NaN, ``error`` text)
+   and the run goes on. Corpus metrics collect one state per sample and compute one value per system, with a
+   bootstrap interval over samples. Model outputs come from the on-disk cache when present.
+3. **Flush and resume.** With an output folder, rows are appended to ``rows.partial.jsonl`` after each batch;
+   an interrupted run with the same configuration picks up where it stopped.
+4. **Aggregate** sample metrics per system (mean, seeded bootstrap CI) and write the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
+from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
+from emoeval.version import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from emoeval.cache import OutputCache
+    from emoeval.context import ScoringContext
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.results import Results
+    from emoeval.samples import Sample
+
+PARTIAL_ROWS = "rows.partial.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapSettings:
+    """How system-level confidence intervals are computed (seeded, so runs are reproducible)."""
+
+    n_resamples: int = 2000
+    confidence: float = 0.95
+    seed: int = 0
+
+
+@dataclass
+class PlanEntry:
+    """One metric and the samples it applies to, by system; ``skipped`` counts samples it cannot score."""
+
+    metric: Metric
+    by_system: dict[str, list[Sample]]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return sum(len(samples) for samples in self.by_system.values())
+
+
+def plan(samples: Sequence[Sample], metrics: Sequence[Metric]) -> list[PlanEntry]:
+    """Which samples each metric applies to (by modality and needs), grouped by system in sorted order."""
+    entries: list[PlanEntry] = []
+    for metric in metrics:
+        by_system: dict[str, list[Sample]] = {}
+        skipped: Counter[str] = Counter()
+        for sample in samples:
+            if sample.modality != metric.spec.modality:
+                continue
+            missing = [need for need in sorted(metric.spec.needs) if not sample.has(need)]
+            if missing:
+                skipped[f"no {' or '.join(missing)}"] += 1
+                continue
+            by_system.setdefault(sample.system, []).append(sample)
+        entries.append(PlanEntry(metric, dict(sorted(by_system.items())), dict(skipped)))
+    return entries
+
+
+def config_hash(samples: Sequence[Sample], metrics: Sequence[Metric], bootstrap: BootstrapSettings) -> str:
+    """sha256 of everything that decides the numbers: samples, metrics with versions and parameters, settings."""
+    payload = {
+        "emoeval_version": __version__,
+        "metrics": [{"name": m.spec.name, "version": m.spec.version, "params": m.params()} for m in metrics],
+        "samples": [sample.to_record() for sample in samples],
+        "bootstrap": [bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Provenance:
+    metric_version: str
+    model: str
+    model_sha256: str
+
+
+class Runner:
+    """Executes one run. Build it with :func:`emoeval.score`; it holds the run's pool, cache and output."""
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        metrics: Sequence[Metric],
+        *,
+        pool: ModelPool,
+        cache: OutputCache | None,
+        out: Path | None,
+        bootstrap: BootstrapSettings,
+        resume: bool,
+        overwrite: bool,
+        progress: bool,
+        source: str,
+    ) -> None:
+        if not metrics:
+            raise RunConfigError("no metric to run; name one with metrics=[...] (see `emoeval metrics`)")
+        names = [m.spec.name for m in metrics]
+        if len(set(names)) != len(names):
+            raise RunConfigError(f"a metric is listed twice: {names}")
+        self.samples = list(samples)
+        self.metrics = list(metrics)
+        self.pool = pool
+        self.cache = cache
+        self.out = out
+        self.bootstrap = bootstrap
+        self.resume = resume
+        self.overwrite = overwrite
+        self.progress = progress
+        self.source = source
+        self.config_hash = config_hash(self.samples, self.metrics, bootstrap)
+        self.started = datetime.now(UTC)
+        self.run_id = f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{self.config_hash[:8]}"
+        self.created_at = self.started.isoformat(timespec="seconds")
+
+    # -- entry point --------------------------------------------------------------------------------------
+    def run(self) -> Results:
+        from emoeval.context import ScoringContext
+        from emoeval.results import Results, results_frame
+
+        entries = plan(self.samples, self.metrics)
+        for entry in entries:  # load and verify every model first: a missing weight stops the run here
+            if entry.n_samples:
+                for name in entry.metric.spec.models:
+                    self.pool.get(name)
+        done = self._open_output()
+        context = ScoringContext(self.pool, self.cache)
+        rows: list[dict[str, Any]] = []
+        clock = time.perf_counter()
+        for entry in entries:
+            provenance = self._provenance(entry.metric)
+            if isinstance(entry.metric, SampleMetric):
+                sample_rows = self._run_sample_metric(entry, context, provenance, done)
+                rows.extend(sample_rows)
+                rows.extend(self._aggregate(entry, sample_rows, provenance))
+            elif isinstance(entry.metric, CorpusMetric):
+                rows.extend(self._run_corpus_metric(entry, context, provenance))
+            else:
+                raise EmoevalError(f"metric {entry.metric.spec.name!r} is neither a SampleMetric nor a CorpusMetric")
+        table = results_frame(rows)
+        run = self._run_manifest(entries, table, time.perf_counter() - clock)
+        results = Results(table=table, run=run)
+        if self.out is not None:
+            results.write(self.out)
+            (self.out / PARTIAL_ROWS).unlink(missing_ok=True)
+        return results
+
+    # -- output folder and resume -------------------------------------------------------------------------
+    def _open_output(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Prepare the output folder; return rows of an interrupted run with the same configuration."""
+        from emoeval.results import RUN_JSON
+
+        if self.out is None:
+            return {}
+        self.out.mkdir(parents=True, exist_ok=True)
+        previous_file = self.out / RUN_JSON
+        previous = json.loads(previous_file.read_text()) if previous_file.exists() else None
+        partial = self.out / PARTIAL_ROWS
+        same_config = previous is not None and previous.get("config_hash") == self.config_hash
+        if previous is not None and not same_config and previous.get("status") == "complete" and not self.overwrite:
+            raise RunConfigError(
+                f"{self.out} holds the results of another run (config {previous.get('config_hash', '')[:8]}); "
+                "choose another --out folder, or pass --overwrite to replace them"
+            )
+        done: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        if same_config and self.resume and partial.exists():
+            with partial.open() as handle:
+                for line in handle:
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:  # the last line of a killed run may be cut short
+                        continue
+                    done.setdefault((row["metric"], row["sample_id"]), []).append(row)
+            self.run_id = str(previous.get("run_id", self.run_id)) if previous else self.run_id
+        else:
+            partial.unlink(missing_ok=True)
+        header = {
+            "run_id": self.run_id,
+            "status": "running",
+            "config_hash": self.config_hash,
+            "created_at": self.created_at,
+            "emoeval_version": __version__,
+        }
+        previous_file.write_text(json.dumps(header, indent=2) + "\n")
+        return done
+
+    def _flush(self, rows: list[dict[str, Any]]) -> None:
+        if self.out is None or not rows:
+            return
+        with (self.out / PARTIAL_ROWS).open("a") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, default=str) + "\n")
+            handle.flush()
+
+    # -- scoring ------------------------------------------------------------------------------------------
+    def _provenance(self, metric: Metric) -> _Provenance:
+        from emoeval.registry import get_reference_model_class
+
+        cards = [get_reference_model_class(name).card for name in metric.spec.models]
+        return _Provenance(
+            metric_version=metric.spec.version,
+            model="+".join(f"{card.name}@{card.version}" for card in cards),
+            model_sha256="+".join(card.weights_sha256 for card in cards),
+        )
+
+    def _row(self, metric: Metric, provenance: _Provenance, **fields: Any) -> dict[str, Any]:
+        output_name = fields.get("sub_metric") or metric.spec.headline.name
+        row = {
+            "run_id": self.run_id,
+            "metric": metric.spec.name,
+            "sub_metric": output_name,
+            "higher_is_better": metric.spec.output(output_name).higher_is_better,
+            "metric_version": provenance.metric_version,
+            "model": provenance.model,
+            "model_sha256": provenance.model_sha256,
+            "emoeval_version": __version__,
+            "config_hash": self.config_hash,
+            "created_at": self.created_at,
+        }
+        row.update(fields)
+        value = row.get("value")
+        if isinstance(value, float) and math.isnan(value) and not row.get("error"):
+            row["error"] = f"{metric.spec.name} gave no {output_name} value here (undefined, NaN)"
+        return row
+
+    def _sample_rows(
+        self, metric: Metric, provenance: _Provenance, sample: Sample, score: SampleScore
+    ) -> list[dict[str, Any]]:
+        common = {
+            "system": sample.system,
+            "scope": "sample",
+            "statistic": "value",
+            "sample_id": sample.sample_id,
+            "group": sample.group,
+            "target_emotion": sample.target_emotion,
+            "n": 1,
+        }
+        if score.error is not None or not score.values:
+            error = score.error or f"{metric.spec.name} returned no value"
+            return [
+                self._row(
+                    metric,
+                    provenance,
+                    **common,
+                    sub_metric=metric.spec.headline.name,
+                    value=float("nan"),
+                    error=error,
+                    warning=score.warning,
+                )
+            ]
+        return [
+            self._row(
+                metric,
+                provenance,
+                **common,
+                sub_metric=name,
+                value=float(value),
+                label=score.label if name == metric.spec.headline.name else None,
+                warning=score.warning,
+            )
+            for name, value in score.values.items()
+        ]
+
+    def _progress_bar(self, total: int, name: str) -> Any:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=name, unit="sample", disable=not self.progress, leave=False)
+
+    def _run_sample_metric(
+        self,
+        entry: PlanEntry,
+        context: ScoringContext,
+        provenance: _Provenance,
+        done: dict[tuple[str, str], list[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        metric = entry.metric
+        assert isinstance(metric, SampleMetric)
+        rows: list[dict[str, Any]] = []
+        with self._progress_bar(entry.n_samples, metric.spec.name) as bar:
+            for samples in entry.by_system.values():
+                todo = []
+                for sample in samples:
+                    previous = done.get((metric.spec.name, sample.sample_id))
+                    if previous:
+                        rows.extend(previous)
+                        bar.update(1)
+                    else:
+                        todo.append(sample)
+                for batch in _batches(todo, metric.batch_size):
+                    scores = self._score_batch(metric, batch, context)
+                    batch_rows = [
+                        row
+                        for sample, score in zip(batch, scores, strict=True)
+                        for row in self._sample_rows(metric, provenance, sample, score)
+                    ]
+                    self._flush(batch_rows)
+                    rows.extend(batch_rows)
+                    bar.update(len(batch))
+        return rows
+
+    @staticmethod
+    def _score_batch(metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        """The metric's scores; if the batch call itself fails, score one by one so only the culprit fails.
+
+        Missing weights or packages are not a sample's fault: they stop the run with their own message.
+        """
+        try:
+            scores: list[SampleScore] | None = metric.score(batch, context)
+        except (WeightError, MissingDependencyError):
+            raise
+        except Exception:
+            scores = None
+        if scores is not None and len(scores) == len(batch):
+            return scores
+        isolated = []
+        for sample in batch:
+            try:
+                isolated.extend(metric.score([sample], context))
+            except (WeightError, MissingDependencyError):
+                raise
+            except Exception as exc:
+                isolated.append(
+                    SampleScore.failed(f"{metric.spec.name} failed on {sample.sample_id}: {type(exc).__name__}: {exc}")
+                )
+        return isolated
+
+    def _aggregate(
+        self, entry: PlanEntry, sample_rows: list[dict[str, Any]], provenance: _Provenance
+    ) -> list[dict[str, Any]]:
+        from emoeval.stats.aggregate import mean_with_ci
+
+        metric = entry.metric
+        rows: list[dict[str, Any]] = []
+        for system in entry.by_system:
+            for output in metric.spec.outputs:
+                values = [
+                    row["value"]
+                    for row in sample_rows
+                    if row["system"] == system and row["sub_metric"] == output.name and not row.get("error")
+                ]
+                estimate = mean_with_ci(
+                    values,
+                    confidence=self.bootstrap.confidence,
+                    n_resamples=self.bootstrap.n_resamples,
+                    seed=self.bootstrap.seed,
+                )
+                error = None if estimate.n else "no sample of this system could be scored (see the error rows)"
+                rows.append(
+                    self._row(
+                        metric,
+                        provenance,
+                        system=system,
+                        scope="system",
+                        statistic="mean",
+                        sub_metric=output.name,
+                        value=estimate.value,
+                        ci_low=estimate.ci_low,
+                        ci_high=estimate.ci_high,
+                        n=estimate.n,
+                        error=error,
+                    )
+                )
+        return rows
+
+    def _run_corpus_metric(
+        self, entry: PlanEntry, context: ScoringContext, provenance: _Provenance
+    ) -> list[dict[str, Any]]:
+        from emoeval.stats.aggregate import bootstrap_corpus, jackknife_corpus
+
+        metric = entry.metric
+        assert isinstance(metric, CorpusMetric)
+        rows: list[dict[str, Any]] = []
+        with self._progress_bar(entry.n_samples, metric.spec.name) as bar:
+            for system, samples in entry.by_system.items():
+                states: list[Any] = []
+                for batch in _batches(samples, metric.batch_size):
+                    try:
+                        batch_states = metric.states(batch, context)
+                    except SampleInputError as exc:
+                        batch_states = [exc] * len(batch)
+                    for sample, state in zip(batch, batch_states, strict=True):
+                        if isinstance(state, SampleInputError):
+                            rows.extend(self._sample_rows(metric, provenance, sample, SampleScore.failed(state)))
+                        else:
+                            states.append(state)
+                    bar.update(len(batch))
+                if not states:
+                    rows.append(
+                        self._row(
+                            metric,
+                            provenance,
+                            system=system,
+                            scope="system",
+                            statistic="corpus",
+                            value=float("nan"),
+                            n=0,
+                            error="no sample of this system could be used (see the error rows)",
+                        )
+                    )
+                    continue
+                if metric.interval == "jackknife":
+                    estimates = jackknife_corpus(states, metric.compute, confidence=self.bootstrap.confidence)
+                else:
+                    estimates = bootstrap_corpus(
+                        states,
+                        metric.compute,
+                        confidence=self.bootstrap.confidence,
+                        n_resamples=self.bootstrap.n_resamples,
+                        seed=self.bootstrap.seed,
+                    )
+                rows.extend(
+                    self._row(
+                        metric,
+                        provenance,
+                        system=system,
+                        scope="system",
+                        statistic="corpus",
+                        sub_metric=name,
+                        value=est.value,
+                        ci_low=est.ci_low,
+                        ci_high=est.ci_high,
+                        n=est.n,
+                    )
+                    for name, est in estimates.items()
+                )
+        self._flush([row for row in rows if row["scope"] == "sample"])
+        return rows
+
+    # -- run manifest -------------------------------------------------------------------------------------
+    def _run_manifest(self, entries: list[PlanEntry], table: pd.DataFrame, seconds: float) -> dict[str, Any]:
+        systems = Counter(sample.system for sample in self.samples)
+        models = []
+        for name, model in sorted(self.pool.loaded().items()):
+            models.append(
+                {
+                    "name": name,
+                    "version": model.card.version,
+                    "weights_sha256": model.card.weights_sha256,
+                    "fingerprint": model.fingerprint,
+                    "license": model.card.license,
+                    "files": [
+                        {"filename": f, "sha256": w.sha256, "source": w.source, "path": str(w.path)}
+                        for f, w in sorted(model.weights.items())
+                    ],
+                }
+            )
+        return {
+            "run_id": self.run_id,
+            "status": "complete",
+            "created_at": self.created_at,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "duration_s": round(seconds, 3),
+            "emoeval_version": __version__,
+            "config_hash": self.config_hash,
+            "config": {
+                "metrics": [
+                    {"name": m.spec.name, "version": m.spec.version, "params": m.params()} for m in self.metrics
+                ],
+                "bootstrap": {
+                    "n_resamples": self.bootstrap.n_resamples,
+                    "confidence": self.bootstrap.confidence,
+                    "seed": self.bootstrap.seed,
+                },
+            },
+            "inputs": {
+                "source": self.source,
+                "n_samples": len(self.samples),
+                "systems": dict(sorted(systems.items())),
+                "modalities": dict(sorted(Counter(s.modality for s in self.samples).items())),
+            },
+            "plan": [
+                {
+                    "metric": e.metric.spec.name,
+                    "samples": e.n_samples,
+                    "systems": list(e.by_system),
+                    "skipped": e.skipped,
+                }
+                for e in entries
+            ],
+            "models": models,
+            "counts": {"rows": len(table), "errors": int(table["error"].notna().sum())},
+            "cache": None
+            if self.cache is None
+            else {"dir": str(self.cache.root), "hits": self.cache.hits, "misses": self.cache.misses},
+            "environment": _environment(),
+        }
+
+
+def _environment() -> dict[str, Any]:
+    from importlib import metadata
+
+    packages = {}
+    for name in (
+        "numpy",
+        "pandas",
+        "scipy",
+        "torch",
+        "opencv-python-headless",
+        "dlib-bin",
+        "resemblyzer",
+        "librosa",
+        "soundfile",
+    ):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": packages}

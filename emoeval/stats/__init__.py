@@ -1,0 +1,1 @@
+"""Statistics over results tables: aggregation with confidence intervals (more arrives with later issues)."""

@@ -1,0 +1,1 @@
+"""Face metrics: identity preservation (more with the face-metrics issue)."""

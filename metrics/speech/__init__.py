@@ -1,0 +1,1 @@
+"""Speech metrics: speaker similarity (more with the speech-metrics issue)."""

@@ -1,0 +1,1 @@
+"""Text and dialogue metrics: diversity (more with the text-metrics issue)."""

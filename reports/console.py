@@ -1,0 +1,55 @@
+"""A plain-text summary of results for terminals: one line per system × metric output."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emoeval.results import Results
+
+
+def _number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.3f}"
+
+
+def render_summary(results: Results) -> str:
+    """System-level values with 95 % (or the run's) confidence intervals, then error counts."""
+    summary = results.summary()
+    confidence = results.run.get("config", {}).get("bootstrap", {}).get("confidence", 0.95)
+    header = ("metric", "output", "system", "value", f"{confidence:.0%} CI", "n")
+    lines: list[tuple[str, ...]] = [header]
+    for row in summary.itertuples(index=False):
+        arrow = "↑" if bool(row.higher_is_better) else "↓"
+        interval = "" if math.isnan(row.ci_low) else f"[{_number(row.ci_low)}, {_number(row.ci_high)}]"
+        lines.append(
+            (
+                str(row.metric),
+                f"{row.sub_metric} {arrow}",
+                str(row.system),
+                _number(row.value),
+                interval,
+                str(row.n),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(
+            cell.rjust(width) if i in (3, 5) else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    errors = results.errors()
+    sample_errors = errors[errors["scope"] == "sample"]
+    if len(sample_errors):
+        text.append("")
+        text.append(f"{len(sample_errors)} sample(s) could not be scored:")
+        for row in sample_errors.head(10).itertuples(index=False):
+            text.append(f"  {row.metric} · {row.sample_id}: {row.error}")
+        if len(sample_errors) > 10:
+            text.append(f"  … and {len(sample_errors) - 10} more (see the 'error' column)")
+    return "\n".join(text)
