@@ -106,6 +106,14 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+def _as_text(value: Any) -> str:
+    """A cell as a string; a whole-number float (an integer column upcast by pandas because of a missing cell,
+    e.g. FER2013 code ``3`` read back as ``3.0``) is written without its ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _row_label(row_number: int, source: str) -> str:
     return f"{source}, row {row_number}"
 
@@ -151,7 +159,7 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
     if modality == "text":
         if _is_missing(row.get("text")):
             raise ManifestError(f"{where}: a text sample needs its response in the 'text' column")
-        text = str(row["text"])
+        text = _as_text(row["text"])
     else:
         if _is_missing(row.get("path")):
             raise ManifestError(f"{where}: a {modality} sample needs its file in the 'path' column")
@@ -160,7 +168,7 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
     target: str | None = None
     if not _is_missing(row.get("target_emotion")):
         try:
-            target = normalize_label(str(row["target_emotion"]), label_set)
+            target = normalize_label(_as_text(row["target_emotion"]), label_set)
         except UnknownLabelError as exc:
             raise UnknownLabelError(
                 f"{where}: {exc}. Fix the label, or pass label_set=... (--label-set) naming the dataset it comes from"
@@ -168,7 +176,7 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
 
     reference: Path | str | None = None
     if not _is_missing(row.get("reference")):
-        reference = str(row["reference"]) if modality == "text" else _resolve_path(row["reference"], base_dir)
+        reference = _as_text(row["reference"]) if modality == "text" else _resolve_path(row["reference"], base_dir)
 
     meta = {
         key: value
@@ -176,16 +184,16 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
         if key not in REQUIRED_COLUMNS and key not in OPTIONAL_COLUMNS and not _is_missing(value)
     }
     return Sample(
-        sample_id=str(row["sample_id"]),
-        system=str(row["system"]),
+        sample_id=_as_text(row["sample_id"]),
+        system=_as_text(row["system"]),
         modality=modality,  # type: ignore[arg-type]
         path=path,
         text=text,
         target_emotion=target,
         reference=reference,
         context=_parse_context(row.get("context"), where),
-        transcript=None if _is_missing(row.get("transcript")) else str(row["transcript"]),
-        group=None if _is_missing(row.get("group")) else str(row["group"]),
+        transcript=None if _is_missing(row.get("transcript")) else _as_text(row["transcript"]),
+        group=None if _is_missing(row.get("group")) else _as_text(row["group"]),
         meta=meta,
     )
 
@@ -255,7 +263,7 @@ def read_manifest(path: str | Path, *, label_set: str | None = None) -> list[Sam
             frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, na_values=[""])
             first_row = 2  # line 1 is the header
         elif suffix in {".jsonl", ".ndjson"}:
-            frame = pd.read_json(manifest, lines=True, dtype=False)
+            frame = pd.read_json(manifest, lines=True, dtype=False, convert_dates=False)
             first_row = 1
         elif suffix in {".parquet", ".pq"}:
             frame = pd.read_parquet(manifest)

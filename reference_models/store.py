@@ -65,7 +65,12 @@ class ModelCard:
 
     @property
     def weights_sha256(self) -> str:
-        """One hash for all weight files: the file's own sha256 when there is one file, else a hash of the list."""
+        """One hash for all weight files: the file's own sha256 when there is one file, else a hash of the list.
+
+        >>> card = ModelCard("demo", "1", (WeightFile("w.bin", "ab" * 32, 3),), summary="", license="MIT")
+        >>> card.weights_sha256 == "ab" * 32
+        True
+        """
         if len(self.files) == 1:
             return self.files[0].sha256
         listing = "\n".join(f"{w.filename}:{w.sha256}" for w in sorted(self.files, key=lambda w: w.filename))
@@ -245,7 +250,9 @@ class WeightStore:
         partial = target.with_name(target.name + ".part")
         digest = hashlib.sha256()
         have = 0
-        if partial.exists():
+        # Resume only a .part shorter than the file: a full-size or longer one cannot be resumed (the server
+        # answers 416 to `Range: bytes=<size>-`), so start over and overwrite it.
+        if partial.exists() and partial.stat().st_size < weight.size:
             with partial.open("rb") as handle:
                 while chunk := handle.read(_CHUNK):
                     digest.update(chunk)

@@ -1,0 +1,157 @@
+"""Shared fixtures: a third-party-style plug-in installed into sys.path, isolated caches, shared-data paths."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEMO_DIR = REPO / "emoeval" / "data" / "demo"
+
+PLUGIN_SOURCE = '''
+"""A third-party emoeval plug-in, as another package would write it (used by the tests)."""
+from __future__ import annotations
+
+import numpy as np
+
+from emoeval.errors import SampleInputError
+from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
+from emoeval.reference_models.base import ReferenceModel
+from emoeval.reference_models.store import ModelCard, WeightFile
+
+CALLS = {"infer_items": 0, "score_batches": 0}
+INTERRUPT_AFTER = {"batches": None}
+
+class FakeEmbedder(ReferenceModel):
+    """Embeds a file as [number of bytes, byte sum mod 97] (files starting with CORRUPT fail to decode)."""
+    card = ModelCard(
+        name="fake-embedder", version="1",
+        files=(WeightFile(filename="fake.bin", sha256="__SHA__", size=__SIZE__, package="fakeplugin",
+                          package_path="fake.bin"),),
+        summary="test embedder", license="MIT",
+    )
+
+    def prepare(self, item):
+        data = item.data
+        if data.startswith(b"CORRUPT"):
+            raise ValueError("cannot decode this fake file")
+        if not data:
+            raise SampleInputError(f"{item.name}: empty file")
+        return np.array([len(data), sum(data) % 97], dtype=np.float64)
+
+    def infer(self, prepared):
+        CALLS["infer_items"] += len(prepared)
+        return [p.copy() for p in prepared]
+
+
+class FakeLengthRatio(SampleMetric):
+    """Byte-length ratio of output to reference (a stand-in for an embedding metric)."""
+    spec = MetricSpec(
+        name="fake_length_ratio", modality="face", scope="sample",
+        outputs=(Output("ratio", higher_is_better=True, range=(0.0, float("inf"))),
+                 Output("checksum", higher_is_better=False, range=(0.0, 96.0))),
+        version="0.1", needs=frozenset({"reference"}), models=("fake-embedder",), summary="test metric",
+    )
+    batch_size = 2
+
+    def __init__(self, *, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def score(self, samples, context):
+        CALLS["score_batches"] += 1
+        if INTERRUPT_AFTER["batches"] is not None and CALLS["score_batches"] > INTERRUPT_AFTER["batches"]:
+            raise KeyboardInterrupt
+        if any("crash" in s.sample_id for s in samples):
+            if len(samples) == 1:
+                raise RuntimeError("metric bug triggered by this sample")
+            raise RuntimeError("batch failed")
+        outputs = context.outputs("fake-embedder", [s.path for s in samples])
+        references = context.outputs("fake-embedder", [s.reference for s in samples])
+        scores = []
+        for out, ref in zip(outputs, references):
+            if isinstance(out, SampleInputError):
+                scores.append(SampleScore.failed(out))
+            elif isinstance(ref, SampleInputError):
+                scores.append(SampleScore.failed(f"reference: {ref}"))
+            else:
+                scores.append(SampleScore(values={"ratio": self.scale * out[0] / ref[0], "checksum": out[1]}))
+        return scores
+'''
+
+ENTRY_POINTS = """
+[emoeval.metrics]
+fake_length_ratio = fakeplugin:FakeLengthRatio
+
+[emoeval.reference_models]
+fake-embedder = fakeplugin:FakeEmbedder
+"""
+
+
+@pytest.fixture(scope="session")
+def plugin_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding an installed-looking distribution ``fakeplugin`` with entry points."""
+    root = tmp_path_factory.mktemp("plugin")
+    weights = b"fake weights v1"
+    package = root / "fakeplugin"
+    package.mkdir()
+    (package / "fake.bin").write_bytes(weights)
+    (package / "__init__.py").write_text(
+        textwrap.dedent(PLUGIN_SOURCE)
+        .replace("__SHA__", hashlib.sha256(weights).hexdigest())
+        .replace("__SIZE__", str(len(weights)))
+    )
+    dist_info = root / "fakeplugin-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeplugin\nVersion: 0.1\n")
+    (dist_info / "entry_points.txt").write_text(ENTRY_POINTS)
+    return root
+
+
+@pytest.fixture
+def plugin(plugin_root: Path, monkeypatch: pytest.MonkeyPatch):
+    """The fake plug-in importable and discoverable through entry points; its call counters reset."""
+    monkeypatch.syspath_prepend(str(plugin_root))
+    import importlib
+
+    module = importlib.import_module("fakeplugin")
+    module.CALLS.update(infer_items=0, score_batches=0)
+    module.INTERRUPT_AFTER["batches"] = None
+    yield module
+    module.INTERRUPT_AFTER["batches"] = None
+
+
+@pytest.fixture(autouse=True)
+def isolated_emoeval_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own output cache and an empty weight-store folder; offline."""
+    base = tmp_path_factory.mktemp("emoeval-home")
+    monkeypatch.setenv("EMOEVAL_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("EMOEVAL_MODELS_DIR", str(base / "models"))
+    monkeypatch.setenv("EMOEVAL_OFFLINE", "1")
+
+
+@pytest.fixture
+def shared_data():
+    """``shared_data("faces_london")``: path of a ``../shared/data`` folder, or skip the test saying why."""
+
+    def locate(folder: str) -> Path:
+        path = SHARED_DATA / folder
+        if not path.is_dir():
+            pytest.skip(f"{path} is absent: the shared real-data folder sits beside the repository, not in it")
+        return path
+
+    return locate
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    return DEMO_DIR
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.integration)

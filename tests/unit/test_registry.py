@@ -1,0 +1,69 @@
+"""Entry-point discovery: built-ins and a third-party plug-in are found the same way."""
+
+from __future__ import annotations
+
+import pytest
+
+from emoeval.errors import EmoevalError, UnknownNameError
+from emoeval.metric import Metric
+from emoeval.registry import (
+    create_metric,
+    get_metric_class,
+    get_reference_model_class,
+    metric_names,
+    reference_model_names,
+)
+
+BUILT_IN_METRICS = {"face_identity_similarity", "speaker_similarity", "text_distinct_n"}
+BUILT_IN_MODELS = {"yunet-face-detector", "dlib-face-identity", "resemblyzer-ge2e"}
+
+
+def test_built_ins_are_registered_as_entry_points():
+    assert set(metric_names()) >= BUILT_IN_METRICS
+    assert set(reference_model_names()) >= BUILT_IN_MODELS
+    for name in BUILT_IN_METRICS:
+        metric_class = get_metric_class(name)
+        assert issubclass(metric_class, Metric)
+        assert metric_class.spec.name == name
+        for model in metric_class.spec.models:
+            assert model in reference_model_names()
+
+
+def test_third_party_plugin_is_discovered_like_a_built_in(plugin):
+    assert "fake_length_ratio" in metric_names()
+    assert "fake-embedder" in reference_model_names()
+    assert get_metric_class("fake_length_ratio") is plugin.FakeLengthRatio
+    assert get_reference_model_class("fake-embedder") is plugin.FakeEmbedder
+    metric = create_metric("fake_length_ratio", scale=2.0)
+    assert metric.params() == {"scale": 2.0}
+
+
+def test_unknown_metric_suggests_near_matches():
+    with pytest.raises(UnknownNameError) as info:
+        get_metric_class("speaker_similarty")
+    message = str(info.value)
+    assert "unknown metric 'speaker_similarty'" in message
+    assert "did you mean 'speaker_similarity'" in message
+
+
+def test_unknown_model_lists_registered_names():
+    with pytest.raises(UnknownNameError, match=r"registered: .*yunet-face-detector"):
+        get_reference_model_class("no-such-model-anywhere")
+
+
+def test_bad_parameters_name_the_metric():
+    with pytest.raises(EmoevalError, match=r"text_distinct_n.*bad parameters"):
+        create_metric("text_distinct_n", no_such_option=3)
+
+
+def test_specs_are_complete():
+    for name in BUILT_IN_METRICS:
+        spec = get_metric_class(name).spec
+        assert spec.outputs and spec.version and spec.summary and spec.citation
+        assert spec.scope in {"sample", "corpus"}
+        for output in spec.outputs:
+            low, high = output.range
+            assert low < high
+        doc = get_metric_class(name).__doc__ or ""
+        for section in ("**Meaning.**", "**Range and direction.**", "**Needs.**", "**Source.**"):
+            assert section in doc, f"{name}'s docstring card lacks {section}"

@@ -1,0 +1,232 @@
+"""The runner: caching, per-sample errors, flushing and resuming, determinism, results on disk."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import emoeval
+from emoeval.errors import EmoevalError, RunConfigError, WeightNotFoundError
+from emoeval.results import RESULT_COLUMNS
+from emoeval.runner import PARTIAL_ROWS
+
+
+def _manifest(tmp_path, n: int = 5, extra: list[dict] | None = None) -> pd.DataFrame:
+    files = tmp_path / "files"
+    files.mkdir(exist_ok=True)
+    reference = files / "ref.bin"
+    reference.write_bytes(b"r" * 10)
+    rows = []
+    for system in ("alpha", "beta"):
+        for i in range(n):
+            path = files / f"{system}_{i}.bin"
+            path.write_bytes(bytes([65 + i]) * (5 + i + (3 if system == "beta" else 0)))
+            rows.append(
+                {
+                    "sample_id": f"{system}/{i}",
+                    "system": system,
+                    "modality": "face",
+                    "path": str(path),
+                    "reference": str(reference),
+                    "target_emotion": "happy",
+                    "group": str(i),
+                }
+            )
+    rows.extend(extra or [])
+    return pd.DataFrame(rows)
+
+
+def test_values_rows_and_provenance(tmp_path, plugin):
+    results = emoeval.score(_manifest(tmp_path), metrics=["fake_length_ratio"], out=tmp_path / "out")
+    table = results.table
+    assert list(table.columns) == list(RESULT_COLUMNS)
+    samples = results.samples()
+    ratio = samples[(samples.sample_id == "alpha/2") & (samples.sub_metric == "ratio")]
+    assert ratio.value.item() == pytest.approx(7 / 10)
+    assert bool(ratio.higher_is_better.item()) is True
+    checksum = samples[samples.sub_metric == "checksum"]
+    assert not checksum.higher_is_better.any()
+    row = table.iloc[0]
+    assert row.metric_version == "0.1"
+    assert row.model == "fake-embedder@1"
+    assert row.model_sha256 == plugin.FakeEmbedder.card.files[0].sha256
+    assert row.emoeval_version == emoeval.__version__
+    assert len(row.config_hash) == 64
+    assert row.run_id == results.run_id
+
+
+def test_system_means_carry_scipy_bootstrap_intervals(tmp_path, plugin):
+    results = emoeval.score(_manifest(tmp_path, n=8), metrics=["fake_length_ratio"], n_bootstrap=999, seed=7)
+    values = results.samples().query("system == 'beta' and sub_metric == 'ratio'").value.to_numpy()
+    expected = stats.bootstrap(
+        (values,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(7)
+    ).confidence_interval
+    system_row = results.systems().query("system == 'beta' and sub_metric == 'ratio'").iloc[0]
+    assert system_row.statistic == "mean"
+    assert system_row.value == pytest.approx(values.mean())
+    assert system_row.ci_low == pytest.approx(expected.low)
+    assert system_row.ci_high == pytest.approx(expected.high)
+    assert system_row.n == 8
+
+
+def test_unchanged_rerun_reads_the_cache_and_one_new_sample_costs_one(tmp_path, plugin):
+    manifest = _manifest(tmp_path)
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    first = plugin.CALLS["infer_items"]
+    assert first == 11  # 10 distinct outputs + 1 shared reference, each computed once
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["infer_items"] == first
+    new_file = tmp_path / "files" / "new.bin"
+    new_file.write_bytes(b"new sample bytes")
+    bigger = pd.concat(
+        [manifest, pd.DataFrame([{**manifest.iloc[0].to_dict(), "sample_id": "alpha/new", "path": str(new_file)}])]
+    )
+    emoeval.score(bigger, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["infer_items"] == first + 1
+
+
+def test_cache_is_keyed_by_content_not_name(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=2)
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    calls = plugin.CALLS["infer_items"]
+    renamed = tmp_path / "renamed.bin"
+    renamed.write_bytes((tmp_path / "files" / "alpha_0.bin").read_bytes())
+    manifest.loc[0, "path"] = str(renamed)
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["infer_items"] == calls
+
+
+def test_bad_inputs_become_error_rows_and_the_run_finishes(tmp_path, plugin):
+    corrupt = tmp_path / "corrupt.bin"
+    corrupt.write_bytes(b"CORRUPT data")
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    base = {"system": "alpha", "modality": "face", "reference": str(tmp_path / "files" / "ref.bin")}
+    extra = [
+        {**base, "sample_id": "bad/corrupt", "path": str(corrupt)},
+        {**base, "sample_id": "bad/empty", "path": str(empty)},
+        {**base, "sample_id": "bad/missing", "path": str(tmp_path / "nope.bin")},
+        {**base, "sample_id": "bad/crash", "path": str(corrupt)},
+        {**base, "sample_id": "bad/missing-ref", "path": str(empty), "reference": str(tmp_path / "noref.bin")},
+    ]
+    results = emoeval.score(_manifest(tmp_path, extra=extra), metrics=["fake_length_ratio"], out=tmp_path / "o")
+    errors = results.errors().set_index("sample_id")
+    assert "cannot decode this fake file" in errors.loc["bad/corrupt", "error"]
+    assert "empty file" in errors.loc["bad/empty", "error"]
+    assert "file not found" in errors.loc["bad/missing", "error"]
+    assert "nope.bin" in errors.loc["bad/missing", "error"]
+    assert "metric bug triggered by this sample" in errors.loc["bad/crash", "error"]
+    assert "empty file" in errors.loc["bad/missing-ref", "error"]  # output error reported first
+    assert errors.value.isna().all()
+    good = results.samples().query("error.isna()")
+    assert len(good) == 2 * 10  # ten good samples, two outputs each
+    assert good.value.notna().all()
+    alpha = results.systems().query("system == 'alpha' and sub_metric == 'ratio'").iloc[0]
+    assert alpha.n == 5
+    assert results.run["counts"]["errors"] == 5
+
+
+def test_no_silent_nan(tmp_path, plugin):
+    results = emoeval.score(_manifest(tmp_path, n=1), metrics=["fake_length_ratio"])
+    nan_rows = results.table[results.table.value.isna()]
+    assert nan_rows.error.notna().all()
+    # one sample per system: the mean has no interval, and the row says n=1 instead of inventing one
+    system = results.systems().iloc[0]
+    assert system.n == 1 and math.isnan(system.ci_low)
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=5)  # 10 samples, batch size 2 → 6 batches (3 per system)
+    out = tmp_path / "out"
+    plugin.INTERRUPT_AFTER["batches"] = 2
+    with pytest.raises(KeyboardInterrupt):
+        emoeval.score(manifest, metrics=["fake_length_ratio"], out=out)
+    partial = (out / PARTIAL_ROWS).read_text().splitlines()
+    assert len(partial) == 2 * 2 * 2  # two batches × two samples × two outputs flushed
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    with pytest.raises(EmoevalError, match="resume"):
+        emoeval.load_results(out)
+    plugin.INTERRUPT_AFTER["batches"] = None
+    batches_before = plugin.CALLS["score_batches"]
+    results = emoeval.score(manifest, metrics=["fake_length_ratio"], out=out)
+    assert plugin.CALLS["score_batches"] - batches_before == 4  # 6 batches minus the 2 done
+    assert not (out / PARTIAL_ROWS).exists()
+    complete = emoeval.score(manifest, metrics=["fake_length_ratio"], resume=False)
+    keep = ["system", "sample_id", "sub_metric", "value"]
+    pd.testing.assert_frame_equal(
+        results.samples()[keep].sort_values(keep[:3]).reset_index(drop=True),
+        complete.samples()[keep].sort_values(keep[:3]).reset_index(drop=True),
+    )
+
+
+def test_identical_inputs_give_identical_numbers(tmp_path, plugin):
+    manifest = _manifest(tmp_path)
+    first = emoeval.score(manifest, metrics=["fake_length_ratio"], use_cache=False).table
+    second = emoeval.score(manifest, metrics=["fake_length_ratio"], use_cache=False).table
+    volatile = ["run_id", "created_at"]
+    pd.testing.assert_frame_equal(first.drop(columns=volatile), second.drop(columns=volatile))
+
+
+def test_results_round_trip_through_disk(tmp_path, plugin):
+    out = tmp_path / "out"
+    results = emoeval.score(_manifest(tmp_path), metrics=["fake_length_ratio", "text_distinct_n"], out=out)
+    for name in ("results.parquet", "results.csv", "run.json"):
+        assert (out / name).exists()
+    loaded = emoeval.load_results(out)
+    pd.testing.assert_frame_equal(loaded.table, results.table)
+    csv = pd.read_csv(out / "results.csv")
+    assert list(csv.columns) == list(RESULT_COLUMNS)
+    assert len(csv) == len(results.table)
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "complete"
+    assert run["inputs"]["systems"] == {"alpha": 5, "beta": 5}
+    assert run["models"][0]["name"] == "fake-embedder"
+    assert run["models"][0]["files"][0]["source"] == "package"
+    assert {p["metric"] for p in run["plan"]} == {"fake_length_ratio", "text_distinct_n"}
+    assert run["plan"][1]["samples"] == 0  # no text sample: planned, nothing to do
+
+
+def test_plan_counts_samples_missing_what_a_metric_needs(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=2)
+    manifest.loc[0, "reference"] = None
+    results = emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert results.run["plan"][0]["skipped"] == {"no reference": 1}
+    assert "alpha/0" not in set(results.samples().sample_id)
+
+
+def test_another_runs_results_are_not_overwritten_silently(tmp_path, plugin):
+    out = tmp_path / "out"
+    emoeval.score(_manifest(tmp_path, n=2), metrics=["fake_length_ratio"], out=out)
+    with pytest.raises(RunConfigError, match="--overwrite"):
+        emoeval.score(_manifest(tmp_path, n=3), metrics=["fake_length_ratio"], out=out)
+    emoeval.score(_manifest(tmp_path, n=3), metrics=["fake_length_ratio"], out=out, overwrite=True)
+    assert emoeval.load_results(out).run["inputs"]["n_samples"] == 6
+
+
+def test_missing_weights_stop_the_run_before_scoring(tmp_path, plugin, monkeypatch):
+    monkeypatch.setattr(
+        plugin.FakeEmbedder,
+        "card",
+        plugin.FakeEmbedder.card.__class__(
+            name="fake-embedder",
+            version="1",
+            files=(plugin.FakeEmbedder.card.files[0].__class__(filename="absent.bin", sha256="0" * 64, size=1),),
+            summary="",
+            license="",
+        ),
+    )
+    with pytest.raises(WeightNotFoundError, match=r"absent\.bin"):
+        emoeval.score(_manifest(tmp_path, n=1), metrics=["fake_length_ratio"])
+    assert plugin.CALLS["score_batches"] == 0
+
+
+def test_metric_instances_with_parameters(tmp_path, plugin):
+    results = emoeval.score(_manifest(tmp_path, n=1), metrics=[plugin.FakeLengthRatio(scale=10.0)])
+    ratio = results.samples().query("sample_id == 'alpha/0' and sub_metric == 'ratio'").value.item()
+    assert ratio == pytest.approx(10.0 * 5 / 10)
+    assert results.run["config"]["metrics"][0]["params"] == {"scale": 10.0}
