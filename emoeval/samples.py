@@ -248,6 +248,21 @@ def samples_from_dataframe(
     return samples_from_records(records, source=source, base_dir=base_dir, label_set=label_set, first_row_number=0)
 
 
+def _read_jsonl(manifest: Path) -> list[dict[str, Any]]:
+    records = []
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ManifestError(f"{manifest}, line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise ManifestError(f"{manifest}, line {number}: each line must be a JSON object with the manifest columns")
+        records.append(record)
+    return records
+
+
 def read_manifest(path: str | Path, *, label_set: str | None = None) -> list[Sample]:
     """Read a CSV, JSONL or Parquet manifest; relative paths in it resolve against its folder."""
     import pandas as pd
@@ -258,33 +273,35 @@ def read_manifest(path: str | Path, *, label_set: str | None = None) -> list[Sam
     if manifest.is_dir():
         return samples_from_folder(manifest, label_set=label_set)
     suffix = manifest.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, na_values=[""])
-            first_row = 2  # line 1 is the header
-        elif suffix in {".jsonl", ".ndjson"}:
-            frame = pd.read_json(manifest, lines=True, dtype=False, convert_dates=False)
-            first_row = 1
-        elif suffix in {".parquet", ".pq"}:
-            frame = pd.read_parquet(manifest)
-            first_row = 1
-        else:
-            raise ManifestError(
-                f"{manifest}: unknown manifest format {suffix!r}; use .csv, .jsonl or .parquet, or a folder"
-            )
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, ManifestError):
-            raise
-        raise ManifestError(f"{manifest}: cannot be read as a {suffix} manifest ({exc})") from None
-    frame = frame.astype(object).where(frame.notna(), None)
-    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
-    if missing:
+    if suffix in {".jsonl", ".ndjson"}:
+        records, first_row = _read_jsonl(manifest), 1  # plain json: no type guessing on ids and codes
+        columns = {key for record in records for key in record}
+    else:
+        try:
+            if suffix == ".csv":
+                frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, na_values=[""])
+                first_row = 2  # line 1 is the header
+            elif suffix in {".parquet", ".pq"}:
+                frame = pd.read_parquet(manifest)
+                first_row = 1
+            else:
+                raise ManifestError(
+                    f"{manifest}: unknown manifest format {suffix!r}; use .csv, .jsonl or .parquet, or a folder"
+                )
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, ManifestError):
+                raise
+            raise ManifestError(f"{manifest}: cannot be read as a {suffix} manifest ({exc})") from None
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        columns = set(frame.columns)
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing and records:
         raise ManifestError(
             f"{manifest}: missing required column(s) {', '.join(missing)}; a manifest needs "
             f"{', '.join(REQUIRED_COLUMNS)} and 'path' or 'text'"
         )
     return samples_from_records(
-        frame.to_dict(orient="records"),
+        records,
         source=str(manifest),
         base_dir=manifest.resolve().parent,
         label_set=label_set,

@@ -474,7 +474,7 @@ def test_missing_manifest_file_raises(tmp_path):
 def test_malformed_jsonl_raises_manifest_error(tmp_path):
     manifest = tmp_path / "m.jsonl"
     manifest.write_text('{"sample_id": "a", "system": \n', encoding="utf-8")
-    with pytest.raises(ManifestError, match=r"cannot be read as a \.jsonl manifest"):
+    with pytest.raises(ManifestError, match=r"m\.jsonl, line 1: not valid JSON"):
         read_manifest(manifest)
 
 
