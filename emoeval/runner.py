@@ -360,13 +360,13 @@ class Runner:
 
         metric = entry.metric
         rows: list[dict[str, Any]] = []
+        values_of: dict[tuple[str, str], list[float]] = {}
+        for row in sample_rows:
+            if not row.get("error"):
+                values_of.setdefault((row["system"], row["sub_metric"]), []).append(row["value"])
         for system in entry.by_system:
             for output in metric.spec.outputs:
-                values = [
-                    row["value"]
-                    for row in sample_rows
-                    if row["system"] == system and row["sub_metric"] == output.name and not row.get("error")
-                ]
+                values = values_of.get((system, output.name), [])
                 estimate = mean_with_ci(
                     values,
                     confidence=self.bootstrap.confidence,
