@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from emoeval.cli_stats import STATS_COMMANDS
 from emoeval.errors import EmoevalError
 from emoeval.version import __version__
 
@@ -225,6 +226,9 @@ def demo(out: Path) -> None:
         f"{time.perf_counter() - started:.1f} s; results in {out}/ (results.parquet, results.csv, run.json)"
     )
 
+
+for _command in STATS_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

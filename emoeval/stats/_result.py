@@ -1,0 +1,84 @@
+"""The shape every statistics result shares: ``to_frame()``, ``summary()``, ``to_dict()``, ``write()``."""
+
+from __future__ import annotations
+
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emoeval.errors import EmoevalError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class StatsError(EmoevalError, ValueError):
+    """A statistic cannot be computed from the table or values given (the message says what to change)."""
+
+
+def headline_sub_metric(metric: str, available: Sequence[str]) -> str:
+    """The sub-metric an analysis uses when none is named: the metric's headline output when the metric is
+    registered and its headline is in the table, else the first sub-metric the table lists."""
+    from emoeval.registry import get_metric_class
+
+    if not available:
+        raise StatsError(f"metric {metric!r} has no sub-metric rows in the table")
+    try:
+        headline = get_metric_class(metric).spec.headline.name
+    except EmoevalError:  # not registered here (a plug-in that is not installed): use the table's order
+        return available[0]
+    return headline if headline in available else available[0]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN → None, numpy scalars → Python numbers, frames → records."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(record) for record in value.to_dict(orient="records")]
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
+
+
+@dataclass
+class StatsResult(ABC):
+    """Base of analysis results (statsmodels style). ``warnings`` lists caveats a reader must see."""
+
+    warnings: list[str] = field(default_factory=list, kw_only=True)
+
+    @abstractmethod
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a tidy table."""
+
+    @abstractmethod
+    def summary(self) -> str:
+        """A short human-readable report (the table plus the warnings)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": jsonable(self.to_frame()), "warnings": list(self.warnings)}
+
+    def write(self, out_dir: str | Path, stem: str) -> list[Path]:
+        """Write ``<stem>.csv`` (the table) and ``<stem>.json`` (everything) into ``out_dir``."""
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        csv_path, json_path = folder / f"{stem}.csv", folder / f"{stem}.json"
+        self.to_frame().to_csv(csv_path, index=False)
+        json_path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
+        return [csv_path, json_path]
+
+    def _warnings_text(self) -> str:
+        return "".join(f"\nwarning: {warning}" for warning in self.warnings)
