@@ -73,8 +73,9 @@ def score(
     from emoeval.cache import OutputCache, default_cache_dir
     from emoeval.reference_models.base import ModelPool
     from emoeval.reference_models.store import WeightStore, default_models_dir, network_allowed_by_env
-    from emoeval.runner import BootstrapSettings, Runner
+    from emoeval.runner import Runner
     from emoeval.samples import load_samples
+    from emoeval.stats.aggregate import BootstrapSettings
 
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")

@@ -12,29 +12,39 @@ never config dicts; :meth:`Metric.params` reports them for provenance.
 from __future__ import annotations
 
 import inspect
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from emoeval.context import ScoringContext
     from emoeval.errors import SampleInputError
     from emoeval.samples import Modality, Sample
+    from emoeval.stats.aggregate import BootstrapSettings
 
 Scope = Literal["sample", "corpus"]
+OutputScope = Literal["sample", "system"]
 Need = Literal["reference", "target_emotion", "context", "transcript"]
 NEEDS: tuple[str, ...] = get_args(Need)
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One value a metric reports (a *sub-metric*): its name, direction and range."""
+    """One value a metric reports (a *sub-metric*): its name, direction and range.
+
+    ``scope="sample"`` outputs have a value per sample (and a system mean); ``scope="system"`` outputs exist
+    only per system, computed by :meth:`SampleMetric.summarize` (macro-F1, per-class recall, confusion counts).
+    """
 
     name: str
     higher_is_better: bool
     range: tuple[float, float]
     description: str = ""
+    scope: OutputScope = "sample"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,25 @@ class SampleScore:
         return cls(values={}, error=str(error))
 
 
+@dataclass(frozen=True, slots=True)
+class SystemValue:
+    """One system-level value a metric computes itself (beyond the mean of its sample values).
+
+    ``target_emotion`` and ``label`` place a value in a per-class breakdown: a per-class recall has the class
+    in ``target_emotion``; a confusion-matrix cell has the true class there and the predicted one in ``label``.
+    """
+
+    sub_metric: str
+    value: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    n: int | None = None
+    statistic: str = "value"
+    target_emotion: str | None = None
+    label: str | None = None
+    error: str | None = None
+
+
 class Metric(ABC):
     """Common base: a spec and the typed parameters the instance was built with."""
 
@@ -114,6 +143,11 @@ class SampleMetric(Metric):
     @abstractmethod
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         """Score a batch; return one :class:`SampleScore` per sample, in order. Never raise for one bad sample."""
+
+    def summarize(self, rows: pd.DataFrame, bootstrap: BootstrapSettings) -> list[SystemValue]:
+        """System-level values beyond the means, from one system's sample rows (columns ``sample_id,
+        target_emotion, sub_metric, value, label, error``). The default adds nothing."""
+        return []
 
 
 class CorpusMetric(Metric):
@@ -145,4 +179,5 @@ __all__ = [
     "SampleMetric",
     "SampleScore",
     "Scope",
+    "SystemValue",
 ]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
+from emoeval.stats.aggregate import BootstrapSettings
 from emoeval.version import __version__
 
 if TYPE_CHECKING:
@@ -40,15 +41,6 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
 
 PARTIAL_ROWS = "rows.partial.jsonl"
-
-
-@dataclass(frozen=True, slots=True)
-class BootstrapSettings:
-    """How system-level confidence intervals are computed (seeded, so runs are reproducible)."""
-
-    n_resamples: int = 2000
-    confidence: float = 0.95
-    seed: int = 0
 
 
 @dataclass
@@ -365,7 +357,7 @@ class Runner:
             if not row.get("error"):
                 values_of.setdefault((row["system"], row["sub_metric"]), []).append(row["value"])
         for system in entry.by_system:
-            for output in metric.spec.outputs:
+            for output in (output for output in metric.spec.outputs if output.scope == "sample"):
                 values = values_of.get((system, output.name), [])
                 estimate = mean_with_ci(
                     values,
@@ -387,6 +379,25 @@ class Runner:
                         ci_high=estimate.ci_high,
                         n=estimate.n,
                         error=error,
+                    )
+                )
+            own = [row for row in sample_rows if row["system"] == system]
+            for value in metric.summarize(_summary_frame(own), self.bootstrap):
+                rows.append(
+                    self._row(
+                        metric,
+                        provenance,
+                        system=system,
+                        scope="system",
+                        statistic=value.statistic,
+                        sub_metric=value.sub_metric,
+                        target_emotion=value.target_emotion,
+                        label=value.label,
+                        value=value.value,
+                        ci_low=value.ci_low,
+                        ci_high=value.ci_high,
+                        n=value.n,
+                        error=value.error,
                     )
                 )
         return rows
@@ -513,6 +524,13 @@ class Runner:
             else {"dir": str(self.cache.root), "hits": self.cache.hits, "misses": self.cache.misses},
             "environment": _environment(),
         }
+
+
+def _summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["sample_id", "target_emotion", "sub_metric", "value", "label", "error"]
+    return pd.DataFrame([{column: row.get(column) for column in columns} for row in rows], columns=columns)
 
 
 def _environment() -> dict[str, Any]:

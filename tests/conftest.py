@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from emoeval.errors import SampleInputError
-from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
+from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.reference_models.base import ReferenceModel
 from emoeval.reference_models.store import ModelCard, WeightFile
 
@@ -53,13 +53,18 @@ class FakeLengthRatio(SampleMetric):
     spec = MetricSpec(
         name="fake_length_ratio", modality="face", scope="sample",
         outputs=(Output("ratio", higher_is_better=True, range=(0.0, float("inf"))),
-                 Output("checksum", higher_is_better=False, range=(0.0, 96.0))),
+                 Output("checksum", higher_is_better=False, range=(0.0, 96.0)),
+                 Output("max_ratio", higher_is_better=True, range=(0.0, float("inf")), scope="system")),
         version="0.1", needs=frozenset({"reference"}), models=("fake-embedder",), summary="test metric",
     )
     batch_size = 2
 
     def __init__(self, *, scale: float = 1.0) -> None:
         self.scale = scale
+
+    def summarize(self, rows, bootstrap):
+        ratios = rows[(rows.sub_metric == "ratio") & rows.error.isna()]
+        return [SystemValue("max_ratio", float(ratios.value.max()), n=len(ratios), statistic="max")]
 
     def score(self, samples, context):
         CALLS["score_batches"] += 1

@@ -48,6 +48,15 @@ AggregateMethod = Literal["percentile", "BCa", "t"]
 
 
 @dataclass(frozen=True, slots=True)
+class BootstrapSettings:
+    """How a run computes system-level confidence intervals (seeded, so runs are reproducible)."""
+
+    n_resamples: int = 2000
+    confidence: float = 0.95
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Estimate:
     """A point estimate, its confidence interval and the number of values behind it.
 

@@ -230,3 +230,17 @@ def test_metric_instances_with_parameters(tmp_path, plugin):
     ratio = results.samples().query("sample_id == 'alpha/0' and sub_metric == 'ratio'").value.item()
     assert ratio == pytest.approx(10.0 * 5 / 10)
     assert results.run["config"]["metrics"][0]["params"] == {"scale": 10.0}
+
+
+def test_metric_specific_system_values_are_rows_too(tmp_path, plugin):
+    out = tmp_path / "out"
+    plugin.INTERRUPT_AFTER["batches"] = 1
+    with pytest.raises(KeyboardInterrupt):
+        emoeval.score(_manifest(tmp_path, n=3), metrics=["fake_length_ratio"], out=out)
+    plugin.INTERRUPT_AFTER["batches"] = None
+    results = emoeval.score(_manifest(tmp_path, n=3), metrics=["fake_length_ratio"], out=out)  # resumed
+    systems = results.systems().set_index(["system", "sub_metric"])
+    assert systems.loc[("beta", "max_ratio"), "statistic"] == "max"
+    assert systems.loc[("beta", "max_ratio"), "value"] == pytest.approx(10 / 10)  # largest beta file: 10 bytes
+    assert systems.loc[("beta", "max_ratio"), "n"] == 3
+    assert ("beta", "max_ratio") in systems.index and "max_ratio" not in set(results.samples().sub_metric)
