@@ -134,6 +134,10 @@ class Metric(ABC):
         """Same modality, and every needed field present."""
         return sample.modality == self.spec.modality and all(sample.has(need) for need in self.spec.needs)
 
+    def reference_systems(self) -> frozenset[str]:
+        """Systems in the run that serve as this metric's reference (e.g. real images), not as generators."""
+        return frozenset()
+
 
 class SampleMetric(Metric):
     """A metric with one value per sample (system values are means with bootstrap intervals)."""
@@ -154,19 +158,30 @@ class CorpusMetric(Metric):
     """A metric with one value per system computed from all its samples (diversity, Fréchet distances).
 
     ``interval`` picks how the runner computes its confidence interval: ``bootstrap`` (percentile, over
-    resamples of the system's samples) or ``jackknife`` (for statistics that duplicated samples bias).
+    resamples of the system's samples, at most ``max_resamples``) or ``jackknife`` (for statistics that
+    duplicated samples bias). With ``by_emotion`` true the metric is also computed within each target emotion
+    of each system. :meth:`setup` runs once before scoring, with every sample of the run, so a metric can
+    prepare reference statistics (e.g. the features of a real image set).
     """
 
     batch_size: ClassVar[int] = 64
     interval: ClassVar[Literal["bootstrap", "jackknife"]] = "bootstrap"
+    max_resamples: ClassVar[int | None] = None
+    by_emotion: bool = False
+
+    def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
+        """Prepare whatever :meth:`compute` needs beyond the states (default: nothing)."""
 
     @abstractmethod
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any | SampleInputError]:
         """Turn each sample into the state ``compute`` needs, or a :class:`SampleInputError` for a bad one."""
 
     @abstractmethod
-    def compute(self, states: Sequence[Any]) -> dict[str, float]:
-        """One value per output from the states of one system's samples (pure; called on bootstrap resamples)."""
+    def compute(self, states: Sequence[Any], *, emotion: str | None = None) -> dict[str, float]:
+        """One value per output from the states of one system's samples (pure; called on resamples).
+
+        ``emotion`` is set when the states are those of one target emotion (``by_emotion``).
+        """
 
 
 __all__ = [

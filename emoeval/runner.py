@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -62,8 +63,9 @@ def plan(samples: Sequence[Sample], metrics: Sequence[Metric]) -> list[PlanEntry
     for metric in metrics:
         by_system: dict[str, list[Sample]] = {}
         skipped: Counter[str] = Counter()
+        references = metric.reference_systems()
         for sample in samples:
-            if sample.modality != metric.spec.modality:
+            if sample.modality != metric.spec.modality or sample.system in references:
                 continue
             missing = [need for need in sorted(metric.spec.needs) if not sample.has(need)]
             if missing:
@@ -405,14 +407,14 @@ class Runner:
     def _run_corpus_metric(
         self, entry: PlanEntry, context: ScoringContext, provenance: _Provenance
     ) -> list[dict[str, Any]]:
-        from emoeval.stats.aggregate import bootstrap_corpus, jackknife_corpus
-
         metric = entry.metric
         assert isinstance(metric, CorpusMetric)
         rows: list[dict[str, Any]] = []
+        if entry.n_samples:
+            metric.setup(context, self.samples)
         with self._progress_bar(entry.n_samples, metric.spec.name) as bar:
             for system, samples in entry.by_system.items():
-                states: list[Any] = []
+                scored: list[tuple[Sample, Any]] = []
                 for batch in _batches(samples, metric.batch_size):
                     try:
                         batch_states = metric.states(batch, context)
@@ -422,49 +424,61 @@ class Runner:
                         if isinstance(state, SampleInputError):
                             rows.extend(self._sample_rows(metric, provenance, sample, SampleScore.failed(state)))
                         else:
-                            states.append(state)
+                            scored.append((sample, state))
                     bar.update(len(batch))
-                if not states:
-                    rows.append(
-                        self._row(
-                            metric,
-                            provenance,
-                            system=system,
-                            scope="system",
-                            statistic="corpus",
-                            value=float("nan"),
-                            n=0,
-                            error="no sample of this system could be used (see the error rows)",
-                        )
-                    )
-                    continue
-                if metric.interval == "jackknife":
-                    estimates = jackknife_corpus(states, metric.compute, confidence=self.bootstrap.confidence)
-                else:
-                    estimates = bootstrap_corpus(
-                        states,
-                        metric.compute,
-                        confidence=self.bootstrap.confidence,
-                        n_resamples=self.bootstrap.n_resamples,
-                        seed=self.bootstrap.seed,
-                    )
-                rows.extend(
-                    self._row(
-                        metric,
-                        provenance,
-                        system=system,
-                        scope="system",
-                        statistic="corpus",
-                        sub_metric=name,
-                        value=est.value,
-                        ci_low=est.ci_low,
-                        ci_high=est.ci_high,
-                        n=est.n,
-                    )
-                    for name, est in estimates.items()
-                )
+                groups: list[tuple[str | None, list[Any]]] = [(None, [state for _, state in scored])]
+                if metric.by_emotion:
+                    emotions = sorted({s.target_emotion for s, _ in scored if s.target_emotion is not None})
+                    groups += [(e, [state for s, state in scored if s.target_emotion == e]) for e in emotions]
+                for emotion, states in groups:
+                    rows.extend(self._corpus_rows(metric, provenance, system, emotion, states))
         self._flush([row for row in rows if row["scope"] == "sample"])
         return rows
+
+    def _corpus_rows(
+        self, metric: CorpusMetric, provenance: _Provenance, system: str, emotion: str | None, states: list[Any]
+    ) -> list[dict[str, Any]]:
+        from emoeval.stats.aggregate import bootstrap_corpus, jackknife_corpus
+
+        common = {"system": system, "scope": "system", "statistic": "corpus", "target_emotion": emotion}
+        if not states:
+            return [
+                self._row(
+                    metric,
+                    provenance,
+                    **common,
+                    value=float("nan"),
+                    n=0,
+                    error="no sample of this system could be used (see the error rows)",
+                )
+            ]
+        compute = functools.partial(metric.compute, emotion=emotion)
+        if metric.interval == "jackknife":
+            estimates = jackknife_corpus(states, compute, confidence=self.bootstrap.confidence)
+        else:
+            resamples = self.bootstrap.n_resamples
+            if metric.max_resamples is not None:
+                resamples = min(resamples, metric.max_resamples)
+            estimates = bootstrap_corpus(
+                states,
+                compute,
+                confidence=self.bootstrap.confidence,
+                n_resamples=resamples,
+                seed=self.bootstrap.seed,
+            )
+        return [
+            self._row(
+                metric,
+                provenance,
+                **common,
+                sub_metric=name,
+                value=est.value,
+                ci_low=est.ci_low,
+                ci_high=est.ci_high,
+                n=est.n,
+            )
+            for name, est in estimates.items()
+        ]
 
     # -- run manifest -------------------------------------------------------------------------------------
     def _run_manifest(self, entries: list[PlanEntry], table: pd.DataFrame, seconds: float) -> dict[str, Any]:

@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from emoeval.errors import SampleInputError
-from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
+from emoeval.metric import CorpusMetric, MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.reference_models.base import ReferenceModel
 from emoeval.reference_models.store import ModelCard, WeightFile
 
-CALLS = {"infer_items": 0, "score_batches": 0}
+CALLS = {"infer_items": 0, "score_batches": 0, "setup": 0}
 INTERRUPT_AFTER = {"batches": None}
 
 class FakeEmbedder(ReferenceModel):
@@ -46,6 +46,40 @@ class FakeEmbedder(ReferenceModel):
     def infer(self, prepared):
         CALLS["infer_items"] += len(prepared)
         return [p.copy() for p in prepared]
+
+
+class FakeSizeGap(CorpusMetric):
+    """Mean byte length of a system's files minus that of a reference system's (a stand-in for FID)."""
+    spec = MetricSpec(
+        name="fake_size_gap", modality="face", scope="corpus",
+        outputs=(Output("gap", higher_is_better=False, range=(float("-inf"), float("inf"))),),
+        version="0.1", models=("fake-embedder",), summary="test corpus metric",
+    )
+    max_resamples = 50
+
+    def __init__(self, *, real_system: str = "beta", by_emotion: bool = False) -> None:
+        self.real_system = real_system
+        self.by_emotion = by_emotion
+        self.reference = None
+
+    def reference_systems(self):
+        return frozenset({self.real_system})
+
+    def setup(self, context, samples):
+        CALLS["setup"] += 1
+        real = [s for s in samples if s.system == self.real_system]
+        sizes = context.outputs("fake-embedder", [s.path for s in real])
+        self.reference = {None: float(np.mean([v[0] for v in sizes]))}
+        for emotion in {s.target_emotion for s in real}:
+            chosen = [v[0] for s, v in zip(real, sizes) if s.target_emotion == emotion]
+            self.reference[emotion] = float(np.mean(chosen))
+
+    def states(self, samples, context):
+        return [out if isinstance(out, SampleInputError) else float(out[0])
+                for out in context.outputs("fake-embedder", [s.path for s in samples])]
+
+    def compute(self, states, *, emotion=None):
+        return {"gap": float(np.mean(states)) - self.reference[emotion]}
 
 
 class FakeLengthRatio(SampleMetric):
@@ -90,6 +124,7 @@ class FakeLengthRatio(SampleMetric):
 ENTRY_POINTS = """
 [emoeval.metrics]
 fake_length_ratio = fakeplugin:FakeLengthRatio
+fake_size_gap = fakeplugin:FakeSizeGap
 
 [emoeval.reference_models]
 fake-embedder = fakeplugin:FakeEmbedder
@@ -123,7 +158,7 @@ def plugin(plugin_root: Path, monkeypatch: pytest.MonkeyPatch):
     import importlib
 
     module = importlib.import_module("fakeplugin")
-    module.CALLS.update(infer_items=0, score_batches=0)
+    module.CALLS.update(infer_items=0, score_batches=0, setup=0)
     module.INTERRUPT_AFTER["batches"] = None
     yield module
     module.INTERRUPT_AFTER["batches"] = None

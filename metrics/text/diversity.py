@@ -87,5 +87,5 @@ class DistinctN(CorpusMetric):
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[list[str]]:
         return [tokenize(sample.text or "", lowercase=self.lowercase) for sample in samples]
 
-    def compute(self, states: Sequence[Sequence[str]]) -> dict[str, float]:
+    def compute(self, states: Sequence[Sequence[str]], *, emotion: str | None = None) -> dict[str, float]:
         return {"distinct_1": distinct_n(states, 1), "distinct_2": distinct_n(states, 2)}

@@ -244,3 +244,21 @@ def test_metric_specific_system_values_are_rows_too(tmp_path, plugin):
     assert systems.loc[("beta", "max_ratio"), "value"] == pytest.approx(10 / 10)  # largest beta file: 10 bytes
     assert systems.loc[("beta", "max_ratio"), "n"] == 3
     assert ("beta", "max_ratio") in systems.index and "max_ratio" not in set(results.samples().sub_metric)
+
+
+def test_corpus_metric_with_a_reference_system_and_per_emotion_values(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=4)
+    manifest.loc[manifest.index % 2 == 1, "target_emotion"] = "sad"
+    metric = plugin.FakeSizeGap(real_system="beta", by_emotion=True)
+    results = emoeval.score(manifest, metrics=[metric], n_bootstrap=999)
+    assert plugin.CALLS["setup"] == 1
+    systems = results.systems()
+    assert set(systems.system) == {"alpha"}  # the reference system is not scored as a generator
+    overall = systems[systems.target_emotion.isna()].iloc[0]
+    # alpha files are 5..8 bytes, beta files 8..11: gap -3 overall
+    assert overall.value == pytest.approx(-3.0) and overall.n == 4 and overall.statistic == "corpus"
+    per_emotion = systems.dropna(subset=["target_emotion"]).set_index("target_emotion")
+    assert per_emotion.loc["happy", "value"] == pytest.approx(np.mean([5, 7]) - np.mean([8, 10]))
+    assert per_emotion.loc["sad", "value"] == pytest.approx(np.mean([6, 8]) - np.mean([9, 11]))
+    assert per_emotion.loc["happy", "n"] == 2
+    assert results.run["plan"][0]["systems"] == ["alpha"]
