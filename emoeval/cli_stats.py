@@ -232,4 +232,57 @@ def reliability_command(
     _report(result, _output_folder(out, ratings), f"{ratings.stem}_reliability")
 
 
-STATS_COMMANDS = (aggregate_command, compare_command, calibrate_command, reliability_command)
+@click.command("meta")
+@click.argument("table", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--method",
+    type=click.Choice(["dl", "pm", "fe"]),
+    default="dl",
+    show_default=True,
+    help="Random effects (DerSimonian-Laird, Paule-Mandel) or fixed effect.",
+)
+@click.option("--by", help="Column forming subgroups (e.g. family), with a between-subgroup test.")
+@click.option("--metric", help="Pool only the rows of this metric (needed when the table holds several).")
+@click.option(
+    "--scale",
+    type=click.Choice(["raw", "logit"]),
+    default="raw",
+    show_default=True,
+    help="Scale for proportions (logit is better near 0 or 1).",
+)
+@click.option("--leave-one-out", is_flag=True, help="Also pool without each study in turn.")
+@click.option("--plot", type=click.Path(path_type=Path), help="Write a forest plot (.png or .svg).")
+@_confidence_option
+@_out_option
+def meta_command(
+    table: Path,
+    method: str,
+    by: str | None,
+    metric: str | None,
+    scale: str,
+    leave_one_out: bool,
+    plot: Path | None,
+    confidence: float,
+    out: Path | None,
+) -> None:
+    """Meta-analysis of results reported across papers (TABLE: one row per study, system and metric)."""
+    from emoeval.stats.meta import meta_analysis
+
+    result = meta_analysis(
+        table,
+        method=method,
+        by=by,
+        metric=metric,
+        scale=scale,
+        confidence=confidence,  # type: ignore[arg-type]
+    )
+    folder = _output_folder(out, table)
+    stem = f"{table.stem}_meta" + (f"_{metric}" if metric else "")
+    _report(result, folder, stem)
+    if leave_one_out:
+        _report(result.leave_one_out(), folder, f"{stem}_leave_one_out")
+    if plot is not None:
+        click.echo(f"forest plot: {result.forest_plot(plot)}")
+
+
+STATS_COMMANDS = (aggregate_command, compare_command, calibrate_command, reliability_command, meta_command)
