@@ -123,7 +123,7 @@ def list_metrics() -> None:
         if spec.summary:
             click.echo(f"    {spec.summary}")
         for output in spec.outputs:
-            arrow = "higher is better" if output.higher_is_better else "lower is better"
+            arrow = {True: "higher is better", False: "lower is better", None: "no direction"}[output.higher_is_better]
             low, high = (
                 ("-inf" if math.isinf(v) and v < 0 else "inf" if math.isinf(v) else f"{v:g}") for v in output.range
             )

@@ -41,7 +41,7 @@ class Output:
     """
 
     name: str
-    higher_is_better: bool
+    higher_is_better: bool | None  # None: no direction (e.g. a confusion-matrix count)
     range: tuple[float, float]
     description: str = ""
     scope: OutputScope = "sample"

@@ -358,8 +358,15 @@ class Runner:
         for row in sample_rows:
             if not row.get("error"):
                 values_of.setdefault((row["system"], row["sub_metric"]), []).append(row["value"])
+        produced = {row["sub_metric"] for row in sample_rows}
+        outputs = [
+            output
+            for output in metric.spec.outputs
+            # an optional output (e.g. one needing an extra manifest column) that no sample produced: no row
+            if output.scope == "sample" and (output.name in produced or output is metric.spec.headline)
+        ]
         for system in entry.by_system:
-            for output in (output for output in metric.spec.outputs if output.scope == "sample"):
+            for output in outputs:
                 values = values_of.get((system, output.name), [])
                 estimate = mean_with_ci(
                     values,

@@ -16,7 +16,8 @@ column             required  meaning
 ``group``          no        items sharing a source (same prompt, speaker...), for paired statistics
 =================  ========  =============================================================================
 
-Other columns are kept in ``Sample.meta``. Relative paths resolve against the manifest's folder. A folder
+Other columns are kept in ``Sample.meta``; ``emotion_reference`` (a real face/recording showing the target
+emotion, used by emotion-distance metrics) is a path too. Relative paths resolve against the manifest's folder. A folder
 laid out as ``<root>/<system>/<emotion>/<file>`` reads as a manifest too (:func:`samples_from_folder`).
 """
 
@@ -47,6 +48,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "transcript",
     "group",
 )
+#: extra columns that hold file paths: kept in ``Sample.meta``, resolved like ``path`` (used by some metrics)
+PATH_META_COLUMNS: tuple[str, ...] = ("emotion_reference",)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3"})
@@ -179,7 +182,7 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
         reference = _as_text(row["reference"]) if modality == "text" else _resolve_path(row["reference"], base_dir)
 
     meta = {
-        key: value
+        key: _resolve_path(value, base_dir) if key in PATH_META_COLUMNS else value
         for key, value in row.items()
         if key not in REQUIRED_COLUMNS and key not in OPTIONAL_COLUMNS and not _is_missing(value)
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 if TYPE_CHECKING:
     from emoeval.results import Results
 
@@ -15,6 +17,12 @@ def _number(value: float) -> str:
     return f"{value:.3f}"
 
 
+def _arrow(higher_is_better: object) -> str:
+    if higher_is_better is None or higher_is_better is pd.NA:
+        return ""  # a value with no direction (a count)
+    return "↑" if bool(higher_is_better) else "↓"
+
+
 def render_summary(results: Results) -> str:
     """System-level values with 95 % (or the run's) confidence intervals, then error counts."""
     summary = results.summary()
@@ -22,7 +30,7 @@ def render_summary(results: Results) -> str:
     header = ("metric", "output", "system", "value", f"{confidence:.0%} CI", "n")
     lines: list[tuple[str, ...]] = [header]
     for row in summary.itertuples(index=False):
-        arrow = "↑" if bool(row.higher_is_better) else "↓"
+        arrow = _arrow(row.higher_is_better)
         interval = "" if math.isnan(row.ci_low) else f"[{_number(row.ci_low)}, {_number(row.ci_high)}]"
         lines.append(
             (

@@ -262,3 +262,18 @@ def test_corpus_metric_with_a_reference_system_and_per_emotion_values(tmp_path, 
     assert per_emotion.loc["sad", "value"] == pytest.approx(np.mean([6, 8]) - np.mean([9, 11]))
     assert per_emotion.loc["happy", "n"] == 2
     assert results.run["plan"][0]["systems"] == ["alpha"]
+
+
+def test_an_output_no_sample_produced_gets_no_system_row(tmp_path, plugin, monkeypatch):
+    original = plugin.FakeLengthRatio.score
+
+    def only_ratio(self, samples, context):  # like a metric whose second output needs an optional column
+        return [
+            emoeval.SampleScore(values={"ratio": s.values["ratio"]}, error=s.error) if s.values else s
+            for s in original(self, samples, context)
+        ]
+
+    monkeypatch.setattr(plugin.FakeLengthRatio, "score", only_ratio)
+    systems = emoeval.score(_manifest(tmp_path, n=2), metrics=["fake_length_ratio"]).systems()
+    assert "checksum" not in set(systems.sub_metric)
+    assert "ratio" in set(systems.sub_metric)

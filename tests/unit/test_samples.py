@@ -737,3 +737,18 @@ def test_non_integral_floats_keep_their_decimals():
     (sample,) = samples_from_dataframe(frame)
     assert sample.sample_id == "1.5"
     assert sample.group == "2.25"
+
+
+def test_emotion_reference_is_a_path_resolved_against_the_manifest_folder(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "sample_id,system,modality,path,emotion_reference,note\n"
+        "a,s,face,out/a.png,real/happy.png,keep me\n"
+        "b,s,face,out/b.png,,\n"
+    )
+    first, second = read_manifest(manifest)
+    assert first.meta["emotion_reference"] == folder / "real" / "happy.png"
+    assert first.meta["note"] == "keep me"
+    assert "emotion_reference" not in second.meta
