@@ -35,11 +35,30 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class WeightFile:
-    """One weight file: its name, recorded sha256 and size, and where copies of it can be found."""
+    """One weight file: its name, recorded sha256 and size, and where copies of it can be found.
+
+    ``sha256`` is the full 64-hex digest, or — only for upstream files whose publishers give no more, such as
+    torchvision's ``<name>-<8 hex>.pth`` — a prefix of at least 8 hex digits, checked the way ``torch.hub``
+    checks it (weaker: say so on the card). ``size`` is 0 when unknown.
+    """
 
     filename: str
     sha256: str
     size: int
+
+    def __post_init__(self) -> None:
+        digest = self.sha256.lower()
+        if not (8 <= len(digest) <= 64 and all(c in "0123456789abcdef" for c in digest)):
+            raise ValueError(f"weight file {self.filename!r}: sha256 must be 8 to 64 hex digits, got {self.sha256!r}")
+
+    @property
+    def full_hash(self) -> bool:
+        return len(self.sha256) == 64
+
+    def matches(self, digest: str) -> bool:
+        """Whether a file's sha256 is the recorded one (or starts with the recorded prefix)."""
+        return digest.startswith(self.sha256.lower()) if not self.full_hash else digest == self.sha256.lower()
+
     package: str | None = None
     package_path: str | None = None
     url: str | None = None
@@ -79,7 +98,7 @@ class ModelCard:
 
 @dataclass(frozen=True, slots=True)
 class ResolvedWeight:
-    """A weight file found and verified: where it is, where it came from, its sha256."""
+    """A weight file found and verified: where it is, where it came from, its (full, computed) sha256."""
 
     path: Path
     sha256: str
@@ -155,28 +174,29 @@ class WeightStore:
             weight = card.file(filename)
         for source, path in self.candidates(card, weight):
             if path.is_file():
-                self.check(card, weight, path)
-                return ResolvedWeight(path=path, sha256=weight.sha256, source=source)
+                return ResolvedWeight(path=path, sha256=self.check(card, weight, path), source=source)
         if self.allow_network and weight.url:
             path = self._download(card, weight)
-            return ResolvedWeight(path=path, sha256=weight.sha256, source="download")
+            return ResolvedWeight(path=path, sha256=self.check(card, weight, path), source="download")
         raise WeightNotFoundError(self._not_found_message(card, weight))
 
     def resolve_all(self, card: ModelCard) -> dict[str, ResolvedWeight]:
         return {weight.filename: self.resolve(card, weight.filename) for weight in card.files}
 
-    def check(self, card: ModelCard, weight: WeightFile, path: Path) -> None:
-        """Raise :class:`WeightHashMismatchError` unless ``path`` has the recorded sha256."""
+    def check(self, card: ModelCard, weight: WeightFile, path: Path) -> str:
+        """The file's sha256; raise :class:`WeightHashMismatchError` unless it is the recorded one."""
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         actual = self._verified.get(key) or sha256_of_file(path)
-        if actual != weight.sha256:
+        if not weight.matches(actual):
+            expected = weight.sha256 if weight.full_hash else f"{weight.sha256}… (prefix)"
             raise WeightHashMismatchError(
-                f"weight file {path} of model {card.name!r} has sha256 {actual}, expected {weight.sha256}. "
+                f"weight file {path} of model {card.name!r} has sha256 {actual}, expected {expected}. "
                 f"It is a different or damaged file: delete it and put the right {weight.filename} there"
                 + (f" (emoeval models pull {card.name})" if weight.url else "")
             )
         self._verified[key] = actual
+        return actual
 
     def _not_found_message(self, card: ModelCard, weight: WeightFile) -> str:
         looked = [f"{source}: {path}" for source, path in self.candidates(card, weight)]
@@ -235,7 +255,7 @@ class WeightStore:
                         self._not_found_message(card, weight) + " (this file has no download address)"
                     ) from None
                 path = self._download(card, weight, progress=progress)
-                resolved.append(ResolvedWeight(path=path, sha256=weight.sha256, source="download"))
+                resolved.append(ResolvedWeight(path=path, sha256=self.check(card, weight, path), source="download"))
         return resolved
 
     def _download(
@@ -285,7 +305,7 @@ class WeightStore:
                 f"the partial file {partial} is kept: run the pull again to resume"
             )
         actual = digest.hexdigest()
-        if actual != weight.sha256:
+        if not weight.matches(actual):
             partial.unlink(missing_ok=True)
             raise WeightHashMismatchError(
                 f"downloaded {weight.filename} of model {card.name!r} from {weight.url} has sha256 {actual}, "

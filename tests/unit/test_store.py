@@ -533,3 +533,20 @@ def test_cli_pull_unknown_model_suggests_the_close_name(tmp_path, monkeypatch):
     assert "did you mean 'yunet-face-detector'" in result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
+
+
+def test_a_prefix_hash_is_checked_like_torch_hub_and_the_full_hash_is_reported(tmp_path):
+    payload = b"upstream publishes only a prefix of this file's hash"
+    digest = hashlib.sha256(payload).hexdigest()
+    card = ModelCard("prefixed", "1", (WeightFile("w.bin", digest[:8], 0),), summary="", license="")
+    assert not card.files[0].full_hash
+    target = tmp_path / "models" / "prefixed" / "w.bin"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(payload)
+    resolved = WeightStore(models_dir=tmp_path / "models", allow_network=False).resolve(card)
+    assert resolved.sha256 == digest  # the full hash of the copy used, for provenance
+    target.write_bytes(payload + b"!")
+    with pytest.raises(WeightHashMismatchError, match=r"\(prefix\)"):
+        WeightStore(models_dir=tmp_path / "models", allow_network=False).resolve(card)
+    with pytest.raises(ValueError, match="8 to 64 hex digits"):
+        WeightFile("w.bin", "7be5", 0)
