@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,19 +19,47 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
 
 
-def resolve_metrics(names: Sequence[str | Metric] | None, samples: Sequence[Sample]) -> list[Metric]:
+_log = logging.getLogger(__name__)
+
+
+def resolve_metrics(
+    names: Sequence[str | Metric] | None,
+    samples: Sequence[Sample],
+    *,
+    real: str | Path | None = None,
+    real_system: str | None = None,
+) -> list[Metric]:
     """Metric instances from names (default parameters) or instances; ``None`` means every registered metric
-    whose modality occurs in ``samples``."""
+    whose modality occurs in ``samples``.
+
+    ``real`` / ``real_system`` (a reference set of real outputs) go to every named metric that takes them
+    (FID-style metrics). In the default selection, a metric that cannot run without such settings is left
+    out with a log message instead of failing the run.
+    """
+    import inspect
+
+    from emoeval.errors import RunConfigError
     from emoeval.registry import create_metric, get_metric_class, metric_names
+
+    reference = {key: value for key, value in (("real", real), ("real_system", real_system)) if value is not None}
+
+    def build(name: str) -> Metric:
+        accepted = inspect.signature(get_metric_class(name).__init__).parameters
+        return create_metric(name, **{key: value for key, value in reference.items() if key in accepted})
 
     if names is None:
         modalities = {sample.modality for sample in samples}
-        chosen = [name for name in metric_names() if get_metric_class(name).spec.modality in modalities]
-        return [create_metric(name) for name in chosen]
-    metrics: list[Metric] = []
-    for item in names:
-        metrics.append(create_metric(item) if isinstance(item, str) else item)
-    return metrics
+        metrics: list[Metric] = []
+        for name in metric_names():
+            metric_class = get_metric_class(name)
+            if metric_class.spec.modality not in modalities or not metric_class.run_by_default:
+                continue
+            try:
+                metrics.append(build(name))
+            except RunConfigError as exc:
+                _log.info("not running %s by default: %s", name, exc)
+        return metrics
+    return [build(item) if isinstance(item, str) else item for item in names]
 
 
 def score(
@@ -39,6 +68,8 @@ def score(
     out: str | Path | None = None,
     *,
     label_set: str | None = None,
+    real: str | Path | None = None,
+    real_system: str | None = None,
     weights: Mapping[str, str | Path] | None = None,
     models_dir: str | Path | None = None,
     allow_network: bool | None = None,
@@ -62,6 +93,8 @@ def score(
         out: folder for ``results.parquet``, ``results.csv`` and ``run.json``; partial rows are flushed there
             so an interrupted run resumes (``resume=True``) instead of starting over.
         label_set: the dataset whose emotion codes ``target_emotion`` uses (``emodb``, ``iemocap``...).
+        real / real_system: the reference set of real outputs for distribution metrics (FID, KID...): a folder
+            or manifest, or the name of a system of this run; passed to every metric that takes it.
         weights: explicit weight locations by model name (a file or a folder), checked by sha256.
         models_dir: where the weight store looks and downloads (default ``$EMOEVAL_MODELS_DIR``).
         allow_network: allow downloading missing weights (default: ``EMOEVAL_OFFLINE=0`` in the environment).
@@ -80,7 +113,7 @@ def score(
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
     sample_list = load_samples(samples, label_set=label_set)
-    metric_list = resolve_metrics(metrics, sample_list)
+    metric_list = resolve_metrics(metrics, sample_list, real=real, real_system=real_system)
     if model_pool is None:
         store = WeightStore(
             models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),

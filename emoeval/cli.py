@@ -63,6 +63,8 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--metrics", "metric_names", help="Comma-separated metric names (default: all that apply).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the results.")
 @click.option("--label-set", help="Dataset whose emotion codes target_emotion uses (emodb, iemocap, ...).")
+@click.option("--real", type=click.Path(path_type=Path), help="Reference set of real outputs (folder or manifest).")
+@click.option("--real-system", help="A system of MANIFEST that holds the real outputs (the FID/KID reference).")
 @click.option("--weights", multiple=True, metavar="NAME=PATH", help="Explicit weight file/folder for a model.")
 @click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder (EMOEVAL_MODELS_DIR).")
 @click.option("--allow-network", is_flag=True, help="Allow downloading missing weights (else offline).")
@@ -77,6 +79,8 @@ def score(
     metric_names: str | None,
     out: Path,
     label_set: str | None,
+    real: Path | None,
+    real_system: str | None,
     weights: tuple[str, ...],
     models_dir: Path | None,
     allow_network: bool,
@@ -96,6 +100,8 @@ def score(
         metrics=_split_metrics(metric_names),
         out=out,
         label_set=label_set,
+        real=real,
+        real_system=real_system,
         weights=_parse_weights(weights),
         models_dir=models_dir,
         allow_network=True if allow_network else None,

@@ -117,9 +117,14 @@ class SystemValue:
 
 
 class Metric(ABC):
-    """Common base: a spec and the typed parameters the instance was built with."""
+    """Common base: a spec and the typed parameters the instance was built with.
+
+    ``run_by_default`` false keeps a metric out of runs that name no metrics (e.g. one whose weights must be
+    pulled from a hub first); it still runs when named.
+    """
 
     spec: ClassVar[MetricSpec]
+    run_by_default: ClassVar[bool] = True
 
     def params(self) -> dict[str, Any]:
         """The instance's keyword parameters (names of ``__init__``), for provenance and the config hash."""
@@ -158,19 +163,27 @@ class CorpusMetric(Metric):
     """A metric with one value per system computed from all its samples (diversity, Fréchet distances).
 
     ``interval`` picks how the runner computes its confidence interval: ``bootstrap`` (percentile, over
-    resamples of the system's samples, at most ``max_resamples``) or ``jackknife`` (for statistics that
-    duplicated samples bias). With ``by_emotion`` true the metric is also computed within each target emotion
-    of each system. :meth:`setup` runs once before scoring, with every sample of the run, so a metric can
-    prepare reference statistics (e.g. the features of a real image set).
+    resamples of the system's samples, at most ``max_resamples``), ``bootstrap_debiased`` (the same interval
+    shifted by the bootstrap's own bias estimate, mean of the resampled values minus the value: for distances
+    such as FID, which duplicated samples inflate, so the plain interval can lie above the value) or
+    ``jackknife`` (leave-one-out; for cheap statistics that duplicated samples bias, such as distinct-n).
+    With ``by_emotion`` true the metric is also computed within each target emotion of each system.
+    :meth:`setup` runs once before scoring, with every sample of the run, so a metric can prepare reference
+    statistics (e.g. the features of a real image set).
     """
 
     batch_size: ClassVar[int] = 64
-    interval: ClassVar[Literal["bootstrap", "jackknife"]] = "bootstrap"
+    interval: ClassVar[Literal["bootstrap", "bootstrap_debiased", "jackknife"]] = "bootstrap"
     max_resamples: ClassVar[int | None] = None
     by_emotion: bool = False
 
     def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
         """Prepare whatever :meth:`compute` needs beyond the states (default: nothing)."""
+
+    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
+        """Caveats on the value computed from ``states`` (e.g. too few images); the runner puts them in the
+        ``warning`` column of the corpus row. Default: none."""
+        return []
 
     @abstractmethod
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any | SampleInputError]:

@@ -472,7 +472,10 @@ class Runner:
                 confidence=self.bootstrap.confidence,
                 n_resamples=resamples,
                 seed=self.bootstrap.seed,
+                debias=metric.interval == "bootstrap_debiased",
+                bounds={output.name: output.range for output in metric.spec.outputs},
             )
+        warning = "; ".join(metric.corpus_warnings(states, emotion=emotion)) or None
         return [
             self._row(
                 metric,
@@ -483,6 +486,7 @@ class Runner:
                 ci_low=est.ci_low,
                 ci_high=est.ci_high,
                 n=est.n,
+                warning=warning,
             )
             for name, est in estimates.items()
         ]

@@ -109,8 +109,15 @@ def bootstrap_corpus(
     confidence: float = 0.95,
     n_resamples: int = 1000,
     seed: int = 0,
+    debias: bool = False,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, Estimate]:
-    """Percentile bootstrap of a corpus-level metric: ``compute`` on resamples (with replacement) of ``states``."""
+    """Percentile bootstrap of a corpus-level metric: ``compute`` on resamples (with replacement) of ``states``.
+
+    With ``debias``, the percentile interval is shifted by the bootstrap estimate of the bias,
+    b = mean(θ*) − θ̂ (Efron & Tibshirani 1993, §10.3), i.e. [q_lo − b, q_hi − b], and clipped to ``bounds``
+    (the output's range): the width stays the sampling spread and the interval is centred on the value.
+    """
     n = len(states)
     point = compute(states)
     if n < 2 or n_resamples <= 0:
@@ -131,6 +138,12 @@ def bootstrap_corpus(
             estimates[name] = Estimate(float(value), math.nan, math.nan, n)
             continue
         low, high = np.quantile(sample, [alpha, 1.0 - alpha])
+        if debias:
+            bias = float(sample.mean()) - float(value)
+            low, high = low - bias, high - bias
+            if bounds is not None and name in bounds:
+                floor, ceiling = bounds[name]
+                low, high = min(max(low, floor), ceiling), min(max(high, floor), ceiling)
         estimates[name] = Estimate(float(value), float(low), float(high), n)
     return estimates
 

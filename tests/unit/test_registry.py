@@ -14,8 +14,28 @@ from emoeval.registry import (
     reference_model_names,
 )
 
-BUILT_IN_METRICS = {"face_identity_similarity", "speaker_similarity", "text_distinct_n"}
-BUILT_IN_MODELS = {"yunet-face-detector", "dlib-face-identity", "resemblyzer-ge2e"}
+BUILT_IN_METRICS = {
+    "face_identity_similarity",
+    "face_emotion_accuracy",
+    "face_emotion_change",
+    "face_fid",
+    "face_kid",
+    "face_prdc",
+    "face_identity_fd",
+    "face_emotion_fd",
+    "face_image_quality",
+    "face_lpips",
+    "speaker_similarity",
+    "text_distinct_n",
+}
+BUILT_IN_MODELS = {
+    "yunet-face-detector",
+    "dlib-face-identity",
+    "fer-mini-xception",
+    "fid-inception-v3",
+    "lpips-alex",
+    "resemblyzer-ge2e",
+}
 
 
 def test_built_ins_are_registered_as_entry_points():

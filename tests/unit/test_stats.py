@@ -58,3 +58,24 @@ def test_corpus_bootstrap_of_the_mean_agrees_with_scipy_percentile():
     assert ours.ci_low == pytest.approx(reference.low, abs=0.02)
     assert ours.ci_high == pytest.approx(reference.high, abs=0.02)
     assert ours.n == 60
+
+
+def test_debiased_corpus_bootstrap_shifts_the_percentile_interval_by_the_bias_and_clips():
+    states = list(range(30))
+
+    def distinct_share(sample):  # duplicates in a resample lower it, like diversity; FID moves the other way
+        return {"share": len(set(sample)) / len(sample)}
+
+    plain = bootstrap_corpus(states, distinct_share, n_resamples=300, seed=4)["share"]
+    fixed = bootstrap_corpus(states, distinct_share, n_resamples=300, seed=4, debias=True)["share"]
+    assert plain.ci_high < plain.value  # the plain interval misses the value entirely
+    rng = np.random.default_rng(4)
+    draws = [distinct_share([states[i] for i in rng.integers(0, 30, size=30)])["share"] for _ in range(300)]
+    bias = float(np.mean(draws)) - plain.value
+    assert fixed.ci_low == pytest.approx(plain.ci_low - bias)
+    assert fixed.ci_high == pytest.approx(plain.ci_high - bias)
+    assert fixed.ci_low <= fixed.value <= fixed.ci_high
+    clipped = bootstrap_corpus(
+        states, distinct_share, n_resamples=300, seed=4, debias=True, bounds={"share": (0.0, 1.0)}
+    )["share"]
+    assert clipped.ci_high <= 1.0
