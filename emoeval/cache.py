@@ -18,13 +18,16 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-def default_cache_dir() -> Path:
-    configured = os.environ.get("EMOEVAL_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
+def emoeval_cache_home() -> Path:
+    """``$XDG_CACHE_HOME/emoeval``, else ``~/.cache/emoeval``: the parent of the default output and model folders."""
     cache_home = os.environ.get("XDG_CACHE_HOME")
     base = Path(cache_home).expanduser() if cache_home else Path.home() / ".cache"
-    return base / "emoeval" / "outputs"
+    return base / "emoeval"
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("EMOEVAL_CACHE_DIR")
+    return Path(configured).expanduser() if configured else emoeval_cache_home() / "outputs"
 
 
 @dataclass

@@ -14,6 +14,7 @@ aliases; an unknown name raises with the closest registered names.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
@@ -60,13 +61,24 @@ def _unknown(kind: str, name: str, known: list[str]) -> UnknownNameError:
     return UnknownNameError(f"unknown {kind} {name!r}{hint} (registered: {listing})")
 
 
-def _load(kind: str, registered: Registered) -> Any:
+def _registered_class(group: str, kind: str, name: str, base: type, declared_name: Callable[[Any], str]) -> Any:
+    """Load the class registered as ``name`` in ``group``; check it is a ``base`` and declares that name."""
+    entries = _entries(group)
+    if name not in entries:
+        raise _unknown(kind, name, list(entries))
+    registered = entries[name]
     try:
-        return registered.entry_point.load()
+        loaded = registered.entry_point.load()
     except ImportError as exc:
+        raise EmoevalError(f"{kind} {name!r} (from {registered.provider}) cannot be imported: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, base)):
+        raise EmoevalError(f"entry point {name!r} of {registered.provider} is not an emoeval {base.__name__} class")
+    if declared_name(loaded) != name:
         raise EmoevalError(
-            f"{kind} {registered.name!r} (from {registered.provider}) cannot be imported: {exc}"
-        ) from exc
+            f"entry point {name!r} of {registered.provider} points to a {kind} named "
+            f"{declared_name(loaded)!r}; the two names must be equal"
+        )
+    return loaded
 
 
 def metric_names() -> list[str]:
@@ -78,18 +90,7 @@ def get_metric_class(name: str) -> type[Metric]:
     """The metric class registered under ``name``."""
     from emoeval.metric import Metric
 
-    entries = _entries(METRICS_GROUP)
-    if name not in entries:
-        raise _unknown("metric", name, list(entries))
-    metric_class = _load("metric", entries[name])
-    if not (isinstance(metric_class, type) and issubclass(metric_class, Metric)):
-        raise EmoevalError(f"entry point {name!r} of {entries[name].provider} is not an emoeval Metric class")
-    if metric_class.spec.name != name:
-        raise EmoevalError(
-            f"entry point {name!r} of {entries[name].provider} points to a metric named "
-            f"{metric_class.spec.name!r}; the two names must be equal"
-        )
-    return metric_class
+    return _registered_class(METRICS_GROUP, "metric", name, Metric, lambda cls: cls.spec.name)
 
 
 def create_metric(name: str, **params: Any) -> Metric:
@@ -110,15 +111,4 @@ def get_reference_model_class(name: str) -> type[ReferenceModel]:
     """The reference-model class registered under ``name``."""
     from emoeval.reference_models.base import ReferenceModel
 
-    entries = _entries(MODELS_GROUP)
-    if name not in entries:
-        raise _unknown("reference model", name, list(entries))
-    model_class = _load("reference model", entries[name])
-    if not (isinstance(model_class, type) and issubclass(model_class, ReferenceModel)):
-        raise EmoevalError(f"entry point {name!r} of {entries[name].provider} is not a ReferenceModel class")
-    if model_class.card.name != name:
-        raise EmoevalError(
-            f"entry point {name!r} of {entries[name].provider} points to a model named "
-            f"{model_class.card.name!r}; the two names must be equal"
-        )
-    return model_class
+    return _registered_class(MODELS_GROUP, "reference model", name, ReferenceModel, lambda cls: cls.card.name)

@@ -107,12 +107,10 @@ class ResolvedWeight:
 
 def default_models_dir() -> Path:
     """``$EMOEVAL_MODELS_DIR``, else ``$XDG_CACHE_HOME/emoeval/models``, else ``~/.cache/emoeval/models``."""
+    from emoeval.cache import emoeval_cache_home
+
     configured = os.environ.get("EMOEVAL_MODELS_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    cache_home = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache_home).expanduser() if cache_home else Path.home() / ".cache"
-    return base / "emoeval" / "models"
+    return Path(configured).expanduser() if configured else emoeval_cache_home() / "models"
 
 
 def network_allowed_by_env() -> bool:
