@@ -38,12 +38,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
 from emoeval.reference_models.face_detection import YuNetFaceDetector
+from emoeval.reference_models.fer_emotion import FaceExpressionClassifier
 from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError, SampleInputError
-from emoeval.media.image import decode_image
 
 if TYPE_CHECKING:
     import torch
@@ -252,7 +251,7 @@ def to_model_input(face_rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE)).astype(np.float32) / 255.0
 
 
-class DeepFaceEmotion(ReferenceModel):
+class DeepFaceEmotion(FaceExpressionClassifier):
     """Face image → probabilities (float64, 7) over ``DEEPFACE_EMOTION_LABELS``; the largest YuNet face is used.
 
     This base class has no card (no verified hash is published, see the module docstring): make a loadable
@@ -263,7 +262,6 @@ class DeepFaceEmotion(ReferenceModel):
     ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')
     """
 
-    requires = ("yunet-face-detector",)
     labels: tuple[str, ...] = DEEPFACE_EMOTION_LABELS
     input_size: int = INPUT_SIZE
 
@@ -306,24 +304,6 @@ class DeepFaceEmotion(ReferenceModel):
         if x2 <= x1 or y2 <= y1:
             raise SampleInputError(f"{name}: the face box lies outside the image")
         return to_model_input(rgb[y1:y2, x1:x2])
-
-    def prepare(self, item: ModelInput) -> np.ndarray:
-        assert item.data is not None
-        return self.crop(decode_image(item.data, item.name), item.name)
-
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        """Softmax probabilities (float64, N × 7) for model inputs (N × 48 × 48, in [0, 1])."""
-        import torch
-
-        batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
-            -1, 1, self.input_size, self.input_size
-        )
-        with torch.no_grad():
-            return self.network(batch).double().numpy()
-
-    def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
-        probabilities = self.predict(np.stack(list(prepared)))
-        return [row.copy() for row in probabilities]
 
 
 def deepface_emotion_model(card: ModelCard) -> type[DeepFaceEmotion]:

@@ -341,7 +341,42 @@ def face_box_pixels(face: FaceBox) -> tuple[int, int, int, int]:
     return round(face.x), round(face.y), round(face.width), round(face.height)
 
 
-class FerMiniXception(ReferenceModel):
+class FaceExpressionClassifier(ReferenceModel):
+    """Base of single-face expression classifiers: decode, crop the largest YuNet face to the network's input,
+    run batches through ``self.network`` (a torch module giving probabilities), return float64 rows.
+
+    Subclasses set ``labels`` and ``input_size``, build ``self.network`` and implement :meth:`crop`.
+    """
+
+    requires = ("yunet-face-detector",)
+    labels: tuple[str, ...]
+    input_size: int
+    network: Any
+
+    def crop(self, rgb: np.ndarray, name: str = "image") -> np.ndarray:
+        """The model input for the largest face of an RGB image (SampleInputError when there is none)."""
+        raise NotImplementedError
+
+    def prepare(self, item: ModelInput) -> np.ndarray:
+        assert item.data is not None
+        return self.crop(decode_image(item.data, item.name), item.name)
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """Probabilities (float64, N × len(labels)) for a batch of model inputs (N × size × size)."""
+        import torch
+
+        batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
+            -1, 1, self.input_size, self.input_size
+        )
+        with torch.no_grad():
+            return self.network(batch).double().numpy()
+
+    def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
+        probabilities = self.predict(np.stack(list(prepared)))
+        return [row.copy() for row in probabilities]
+
+
+class FerMiniXception(FaceExpressionClassifier):
     """Face image → probabilities (float64, 7) over ``FER_LABELS``; the largest YuNet face is used.
 
     No face is a per-sample error naming the file. Inference runs in torch (eval mode, no gradients).
@@ -351,7 +386,6 @@ class FerMiniXception(ReferenceModel):
     """
 
     card = FER_CARD
-    requires = ("yunet-face-detector",)
     labels: tuple[str, ...] = FER_LABELS
     offsets: tuple[int, int] = FER_OFFSETS
     padding: int = FER_PADDING
@@ -398,21 +432,3 @@ class FerMiniXception(ReferenceModel):
         if crop.size == 0:
             raise SampleInputError(f"{name}: the face box lies outside the image")
         return to_model_input(crop, self.input_size)
-
-    def prepare(self, item: ModelInput) -> np.ndarray:
-        assert item.data is not None
-        return self.crop(decode_image(item.data, item.name), item.name)
-
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        """Softmax probabilities (float64, N × 7) for a batch of model inputs (N × 64 × 64, in [-1, 1])."""
-        import torch
-
-        batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
-            -1, 1, self.input_size, self.input_size
-        )
-        with torch.no_grad():
-            return self.network(batch).double().numpy()
-
-    def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
-        probabilities = self.predict(np.stack(list(prepared)))
-        return [row.copy() for row in probabilities]

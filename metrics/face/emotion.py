@@ -234,8 +234,8 @@ class FaceEmotionAccuracy(SampleMetric):
     ``label``, one cell per recognizer label, zeros included).
 
     **Range and direction.** correct, target_probability, accuracy, macro_f1 and recall in [0, 1], higher is
-    better. Confusion counts are in [0, n]; their direction flag (lower is better) holds for the off-diagonal
-    cells (errors) only — read the diagonal through ``recall``. The recognizer reaches about 66 % on FER2013
+    better. Confusion counts are in [0, n] and carry no direction (``higher_is_better`` is empty): off-diagonal
+    cells are errors, the diagonal is read through ``recall``. The recognizer reaches about 66 % on FER2013
     and is conservative on subtle expressions: on the London set's closed-mouth smiles it calls 14 of 30
     "happy" (neutral photos: 28 of 30 "neutral"), so absolute accuracies understate posed intent.
 
@@ -281,9 +281,9 @@ class FaceEmotionAccuracy(SampleMetric):
             ),
             Output(
                 "confusion",
-                higher_is_better=False,
+                higher_is_better=None,
                 range=(0.0, math.inf),
-                description="count of samples of target_emotion predicted as label (lower is better off-diagonal)",
+                description="count of samples of target_emotion predicted as label (no direction)",
                 scope="system",
             ),
         ),
