@@ -107,10 +107,25 @@ class Results:
         return self.table[self.table["error"].notna()].reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
-        """Wide view for display: one row per system × (metric, sub-metric), value and interval."""
+        """View for display: one row per system × (metric, sub-metric[, emotion, label]), value and interval.
+
+        ``target_emotion`` and ``label`` are set on per-emotion rows (per-emotion FID, per-class recall) and on
+        confusion-matrix cells (true → predicted)."""
         systems = self.systems()
-        columns = ["system", "metric", "sub_metric", "value", "ci_low", "ci_high", "n", "higher_is_better"]
-        return systems[columns].sort_values(["metric", "sub_metric", "system"], kind="stable").reset_index(drop=True)
+        columns = [
+            "system",
+            "metric",
+            "sub_metric",
+            "target_emotion",
+            "label",
+            "value",
+            "ci_low",
+            "ci_high",
+            "n",
+            "higher_is_better",
+        ]
+        order = ["metric", "sub_metric", "target_emotion", "label", "system"]
+        return systems[columns].sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.parquet``, ``results.csv`` and ``run.json`` into ``out_dir``; return the folder."""

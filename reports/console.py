@@ -23,6 +23,13 @@ def _arrow(higher_is_better: object) -> str:
     return "↑" if bool(higher_is_better) else "↓"
 
 
+def _breakdown(emotion: object, label: object) -> str:
+    """``[happy]`` for a per-emotion value, ``[happy→sad]`` for a confusion cell, nothing otherwise."""
+    if emotion is None or emotion is pd.NA:
+        return ""
+    return f"[{emotion}→{label}]" if label is not None and label is not pd.NA else f"[{emotion}]"
+
+
 def render_summary(results: Results) -> str:
     """System-level values with 95 % (or the run's) confidence intervals, then error counts."""
     summary = results.summary()
@@ -35,7 +42,7 @@ def render_summary(results: Results) -> str:
         lines.append(
             (
                 str(row.metric),
-                f"{row.sub_metric} {arrow}",
+                f"{row.sub_metric}{_breakdown(row.target_emotion, row.label)} {arrow}".rstrip(),
                 str(row.system),
                 _number(row.value),
                 interval,
