@@ -20,10 +20,9 @@ def _import_seconds(module: str) -> float:
 
 
 def main() -> None:
-    from emoeval.reference_models.base import ModelPool
-
     import emoeval
     from emoeval.demo import DEMO_METRICS, demo_manifest
+    from emoeval.reference_models.base import ModelPool
 
     with tempfile.TemporaryDirectory() as scratch:
         cache = Path(scratch) / "cache"

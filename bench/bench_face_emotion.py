@@ -32,9 +32,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from emoeval.reference_models.base import ModelInput, ModelPool
-
     import emoeval
+    from emoeval.reference_models.base import ModelInput, ModelPool
 
     images = _faces()
     pool = ModelPool()

@@ -69,10 +69,10 @@ def face_samples(paths: list[Path], system: str) -> list:
 def compare_with_cleanfid(n: int) -> None:
     import torch
     from cleanfid import fid as cleanfid
-    from emoeval.metrics.face.fidelity import FaceFID, SmallSampleWarning
-    from emoeval.reference_models.base import ModelPool
 
     import emoeval
+    from emoeval.metrics.face.fidelity import FaceFID, SmallSampleWarning
+    from emoeval.reference_models.base import ModelPool
 
     pool = ModelPool()
     start = time.perf_counter()
@@ -140,7 +140,6 @@ class _Features:
 
 def bootstrap_cost(n_system: int = 500, n_real: int = 500, resamples: int = 100) -> None:
     from emoeval.metrics.face.fidelity import FaceFID, SmallSampleWarning
-
     from emoeval.stats.aggregate import bootstrap_corpus
 
     rng = np.random.default_rng(0)
@@ -164,12 +163,12 @@ def bootstrap_cost(n_system: int = 500, n_real: int = 500, resamples: int = 100)
 def memory_child(n: int) -> dict:
     """In a fresh process: face_fid over ``n`` system images against ``n`` real ones with a stand-in network."""
     import torch
-    from emoeval.metrics.face.fidelity import FaceFID, SmallSampleWarning
-    from emoeval.reference_models.base import ModelPool
-    from emoeval.reference_models.fid_inception import FidInceptionV3
     from PIL import Image
 
     import emoeval
+    from emoeval.metrics.face.fidelity import FaceFID, SmallSampleWarning
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.reference_models.fid_inception import FidInceptionV3
 
     class StandIn(torch.nn.Module):
         def __init__(self) -> None:

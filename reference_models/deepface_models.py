@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from emoeval.errors import MissingDependencyError, SampleInputError
 from emoeval.reference_models.face_detection import YuNetFaceDetector
 from emoeval.reference_models.fer_emotion import FaceExpressionClassifier
 from emoeval.reference_models.store import ModelCard, WeightFile
-
-from emoeval.errors import MissingDependencyError, SampleInputError
 
 if TYPE_CHECKING:
     import torch

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.face_detection import YuNetFaceDetector
-from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError, SampleInputError
 from emoeval.media.image import decode_image
+from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.face_detection import YuNetFaceDetector
+from emoeval.reference_models.store import ModelCard, WeightFile
 
 _MODELS_URL = "https://github.com/ageitgey/face_recognition_models/raw/master/face_recognition_models/models/"
 SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"

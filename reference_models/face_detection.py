@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError
 from emoeval.media.image import decode_image
+from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.store import ModelCard, WeightFile
 
 YUNET_CARD = ModelCard(
     name="yunet-face-detector",

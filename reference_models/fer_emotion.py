@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.face_detection import FaceBox, YuNetFaceDetector
-from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError, SampleInputError
 from emoeval.media.image import decode_image
+from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.face_detection import FaceBox, YuNetFaceDetector
+from emoeval.reference_models.store import ModelCard, WeightFile
 
 if TYPE_CHECKING:
     import torch

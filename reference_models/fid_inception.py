@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError
 from emoeval.media.image import decode_image
+from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.store import ModelCard, WeightFile
 
 if TYPE_CHECKING:
     import torch

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.store import ModelCard, WeightFile
 
 from emoeval.errors import MissingDependencyError, SampleInputError
 from emoeval.media.audio import decode_audio
+from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.store import ModelCard, WeightFile
 
 SAMPLE_RATE = 16000
 #: after silence removal, fewer seconds than this cannot give a meaningful embedding

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from emoeval.reference_models.fer_emotion import FER_LABELS
 
 from emoeval.errors import SampleInputError
 from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
+from emoeval.reference_models.fer_emotion import FER_LABELS
 
 if TYPE_CHECKING:
     import pandas as pd

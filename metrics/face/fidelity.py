@@ -25,9 +25,9 @@ from emoeval.metric import CorpusMetric, MetricSpec, Output
 
 if TYPE_CHECKING:
     import numpy as np
-    from emoeval.metrics.distribution import FrechetReference, FrechetStats
 
     from emoeval.context import ScoringContext
+    from emoeval.metrics.distribution import FrechetReference, FrechetStats
     from emoeval.samples import Sample
 
 #: FID is biased upward below this many images per set (Chong & Forsyth 2020; the convention: ≥ 2,048 = d)
@@ -242,6 +242,7 @@ class _FrechetMetric(_ReferenceSetMetric):
 
     def _add_reference(self, rows: np.ndarray, emotions: list[str | None]) -> None:
         import numpy as np
+
         from emoeval.metrics.distribution import FrechetStats
 
         self._stats.setdefault(None, FrechetStats()).update(rows)
@@ -255,6 +256,7 @@ class _FrechetMetric(_ReferenceSetMetric):
     def _reference(self, key: str | None) -> FrechetReference | None:
         """The prepared reference of one part; exact small-set factor from the kept rows when n ≤ d."""
         import numpy as np
+
         from emoeval.metrics.distribution import FrechetReference
 
         if key in self._references:
@@ -501,6 +503,7 @@ class FaceKID(_FeatureSetMetric):
     def compute(self, states: Sequence[np.ndarray], *, emotion: str | None = None) -> dict[str, float]:
         """KID and its subset std against the reference part (NaN when a side has fewer than two images)."""
         import numpy as np
+
         from emoeval.metrics.distribution import kernel_inception_distance
 
         reference, kernel = self._part(self._reference_key(emotion))
@@ -583,6 +586,7 @@ class FacePRDC(_FeatureSetMetric):
 
     def compute(self, states: Sequence[np.ndarray], *, emotion: str | None = None) -> dict[str, float]:
         import numpy as np
+
         from emoeval.metrics.distribution import prdc
 
         reference, radii = self._part(self._reference_key(emotion))

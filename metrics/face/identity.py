@@ -6,10 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
 from emoeval.metrics._pairs import embed_with_reference
 from emoeval.metrics.similarity import cosine_similarity, euclidean_distance
-
-from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
 
 if TYPE_CHECKING:
     from emoeval.context import ScoringContext

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from emoeval.reference_models.base import ModelInput, ModelPool
 from scipy.signal import correlate
 from sklearn.metrics import confusion_matrix, f1_score
 
 import emoeval
 from emoeval.errors import SampleInputError
+from emoeval.reference_models.base import ModelInput, ModelPool
 
 # -- an independent forward pass: numpy/scipy, explicit padding and batch norm ------------------------------------
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from emoeval.metrics.face.fidelity import FaceFID
 
 import emoeval
+from emoeval.metrics.face.fidelity import FaceFID
 from emoeval.samples import Sample
 
 torch = pytest.importorskip("torch")
@@ -121,10 +121,10 @@ def test_fid_equals_torchmetrics_and_clean_fid_with_the_same_network(shared_data
     # 37.704365 (3e-6 and 2e-6 relative: with 12 images in 2048-d both covariances are singular, and the
     # three square-root methods differ by round-off there).
     from cleanfid import fid as cleanfid
-    from emoeval.reference_models.fid_inception import clean_resize
     from torchmetrics.image.fid import FrechetInceptionDistance
 
     from emoeval.media.image import decode_image
+    from emoeval.reference_models.fid_inception import clean_resize
 
     root = shared_data("faces_london")
     folders = {"real": london(root, "neutral", 12), "generated": london(root, "happy", 12)}

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from emoeval.reference_models import lpips as lp
-from emoeval.reference_models.store import WeightFile
 from PIL import Image, ImageFilter
 
 import emoeval
+from emoeval.reference_models import lpips as lp
+from emoeval.reference_models.store import WeightFile
 
 FACES = ("001_happy.jpg", "029_neutral.jpg")
 JPEG_QUALITIES = (95, 75, 50, 25, 10)

@@ -14,6 +14,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
+from emoeval.errors import SampleInputError, WeightHashMismatchError, WeightNotFoundError
 from emoeval.reference_models.base import ModelInput, ModelPool
 from emoeval.reference_models.deepface_models import (
     DEEPFACE_EMOTION_FILE,
@@ -28,8 +30,6 @@ from emoeval.reference_models.deepface_models import (
     read_keras_weight_list,
 )
 from emoeval.reference_models.store import WeightStore
-
-from emoeval.errors import SampleInputError, WeightHashMismatchError, WeightNotFoundError
 
 TOL = 1e-5
 

@@ -16,6 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import entropy
+from sklearn.metrics import confusion_matrix, f1_score, recall_score
+
+from emoeval.errors import SampleInputError
 from emoeval.metrics.face.emotion import (
     FaceEmotionAccuracy,
     FaceEmotionChange,
@@ -38,11 +43,6 @@ from emoeval.reference_models.fer_emotion import (
     tf_same_padding,
     to_model_input,
 )
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import entropy
-from sklearn.metrics import confusion_matrix, f1_score, recall_score
-
-from emoeval.errors import SampleInputError
 from emoeval.samples import Sample
 from emoeval.stats.aggregate import BootstrapSettings
 

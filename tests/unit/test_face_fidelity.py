@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.linalg
+
+from emoeval.context import ScoringContext
+from emoeval.errors import RunConfigError
 from emoeval.metrics import distribution
 from emoeval.metrics.distribution import (
     FrechetReference,
@@ -33,9 +36,6 @@ from emoeval.metrics.face.fidelity import (
     reference_items,
 )
 from emoeval.reference_models.base import ModelPool
-
-from emoeval.context import ScoringContext
-from emoeval.errors import RunConfigError
 from emoeval.samples import Sample
 
 torch = pytest.importorskip("torch")
@@ -207,6 +207,7 @@ def test_frechet_distance_matches_torchmetrics_on_the_same_images():
 # -- the Inception model's preprocessing ----------------------------------------------------------------------
 def test_clean_resize_is_clean_fids_resize_exactly():
     from cleanfid.resize import build_resizer, make_resizer
+
     from emoeval.reference_models.fid_inception import clean_resize, resize_for_inception
 
     image = np.random.default_rng(4).integers(0, 256, size=(123, 77, 3), dtype=np.uint8)
@@ -237,6 +238,7 @@ def test_weight_card_matches_the_shipped_torchscript_file():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # clean-fid passes scipy's deprecated sqrtm(disp=)
 def test_face_fid_equals_clean_fid_compute_fid_with_the_same_extractor(tmp_path):
     from cleanfid import fid as cleanfid
+
     from emoeval.reference_models.fid_inception import FidInceptionV3
 
     generated = write_images(tmp_path / "generated", 40, seed=5, shift=0.3)

@@ -25,15 +25,15 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
+
+import emoeval
+from emoeval.errors import SampleInputError, WeightError, WeightHashMismatchError, WeightNotFoundError
 from emoeval.metrics.face import image_quality as iq
 from emoeval.metrics.face.image_quality import FaceLPIPS, PairedImageQuality
 from emoeval.reference_models import lpips as lp
 from emoeval.reference_models.base import ModelPool
 from emoeval.reference_models.store import WeightFile, WeightStore
-from PIL import Image
-
-import emoeval
-from emoeval.errors import SampleInputError, WeightError, WeightHashMismatchError, WeightNotFoundError
 from emoeval.samples import Sample
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)

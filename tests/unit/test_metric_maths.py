@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from emoeval.metrics.similarity import cosine_similarity, euclidean_distance
-from emoeval.metrics.text.diversity import DistinctN, distinct_n, tokenize
 from scipy.spatial import distance
 
+from emoeval.metrics.similarity import cosine_similarity, euclidean_distance
+from emoeval.metrics.text.diversity import DistinctN, distinct_n, tokenize
 from emoeval.samples import Sample
 
 

@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from emoeval.reference_models.store import ModelCard, WeightFile, WeightStore
 
 from emoeval.cli import main
 from emoeval.errors import DownloadError, WeightHashMismatchError, WeightNotFoundError
+from emoeval.reference_models.store import ModelCard, WeightFile, WeightStore
 
 PAYLOAD = bytes(range(256)) * 4 + b"tail"  # 1028 bytes: small, not a multiple of anything convenient
 NAME = "toy-model"
