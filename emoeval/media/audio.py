@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emoeval.errors import MissingDependencyError, SampleInputError
@@ -76,3 +77,28 @@ def decode_audio(data: bytes, name: str, *, target_rate: int | None = None, min_
         original_rate=int(rate),
         original_channels=channels,
     )
+
+
+def sample_rate_of(path: Path) -> int | None:
+    """The sample rate in a file's header (no decoding), or None when it cannot be read."""
+    try:
+        import soundfile
+
+        return int(soundfile.info(str(path)).samplerate)
+    except Exception:  # unreadable files are reported by the decoder, with the reason
+        return None
+
+
+def resampling_note(model_rate: int, **rates: int | None) -> str | None:
+    """A warning naming the original rates when any input was resampled to ``model_rate``, else None.
+
+    >>> resampling_note(16000, output=24000, reference=16000)
+    'resampled to 16000 Hz for the model (output 24000 Hz, reference 16000 Hz)'
+    >>> resampling_note(16000, output=16000, reference=16000) is None
+    True
+    """
+    known = {name: rate for name, rate in rates.items() if rate is not None}
+    if all(rate == model_rate for rate in known.values()):
+        return None
+    listed = ", ".join(f"{name} {rate} Hz" for name, rate in known.items())
+    return f"resampled to {model_rate} Hz for the model ({listed})"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
 from emoeval.metrics._pairs import embed_with_reference
 from emoeval.metrics.similarity import cosine_similarity
-
-from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore
 
 if TYPE_CHECKING:
     from emoeval.context import ScoringContext
@@ -26,7 +26,9 @@ class SpeakerSimilarity(SampleMetric):
     **Range and direction.** [-1, 1], higher is better: same speaker ≈ 0.80–0.90, different ≈ 0.45–0.65.
 
     **Needs.** Audio in ``path`` and a reference recording of the intended speaker in ``reference``. Empty,
-    too short, silent or unreadable audio is a per-sample error.
+    too short, silent or unreadable audio is a per-sample error. Inputs at another rate are resampled to
+    16 kHz and the ``warning`` column names the original rates (speaker similarity drops sharply when
+    rates are mismatched silently).
 
     **Source.** Wan et al. (2018) GE2E, ICASSP; Casanova et al. (2022) YourTTS (SECS), ICML.
 
@@ -51,9 +53,16 @@ class SpeakerSimilarity(SampleMetric):
         pass
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        return [
-            SampleScore.failed(pair)
-            if isinstance(pair, str)
-            else SampleScore(values={"cosine": cosine_similarity(*pair)})
-            for pair in embed_with_reference(samples, context, "resemblyzer-ge2e")
-        ]
+        from emoeval.media.audio import resampling_note, sample_rate_of
+        from emoeval.reference_models.resemblyzer_speaker import SAMPLE_RATE
+
+        scores = []
+        for sample, pair in zip(samples, embed_with_reference(samples, context, "resemblyzer-ge2e"), strict=True):
+            if isinstance(pair, str):
+                scores.append(SampleScore.failed(pair))
+                continue
+            note = resampling_note(  # both sides are compared at 16 kHz; say when that took resampling
+                SAMPLE_RATE, output=sample_rate_of(sample.path), reference=sample_rate_of(Path(sample.reference))
+            )
+            scores.append(SampleScore(values={"cosine": cosine_similarity(*pair)}, warning=note))
+        return scores

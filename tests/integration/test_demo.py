@@ -24,6 +24,8 @@ def test_demo_scores_every_sample_and_ranks_the_controls_below(tmp_path):
     assert identity["real_smile"] > identity["other_person_smile"] + 0.05
     verified = systems["face_identity_similarity", "verified"]
     assert verified["real_smile"] == 1.0 and verified["other_person_smile"] == 0.0
+    speaker_rows = load_results(out).samples().query("metric == 'speaker_similarity'")
+    assert speaker_rows.warning.str.contains("24000 Hz").all()  # the 24 kHz conversions were resampled, on record
     speaker = systems["speaker_similarity", "cosine"]
     assert speaker["emo_stargan"] > speaker["source_unconverted"]
     distinct = systems["text_distinct_n", "distinct_2"]
