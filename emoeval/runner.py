@@ -217,13 +217,21 @@ class Runner:
 
     # -- scoring ------------------------------------------------------------------------------------------
     def _provenance(self, metric: Metric) -> _Provenance:
-        from emoeval.registry import get_reference_model_class
+        """Metric version, models and the hashes of the weight files actually loaded (computed, not recorded)."""
+        loaded = self.pool.loaded()
+        models = [loaded.get(name) for name in metric.spec.models]
+        if any(model is None for model in models):  # a metric with no sample to score loads no model
+            from emoeval.registry import get_reference_model_class
 
-        cards = [get_reference_model_class(name).card for name in metric.spec.models]
+            cards = [get_reference_model_class(name).card for name in metric.spec.models]
+            hashes = [card.weights_sha256 for card in cards]
+        else:
+            cards = [model.card for model in models if model is not None]
+            hashes = [model.weights_sha256 for model in models if model is not None]
         return _Provenance(
             metric_version=metric.spec.version,
             model="+".join(f"{card.name}@{card.version}" for card in cards),
-            model_sha256="+".join(card.weights_sha256 for card in cards),
+            model_sha256="+".join(hashes),
         )
 
     def _row(self, metric: Metric, provenance: _Provenance, **fields: Any) -> dict[str, Any]:
@@ -500,7 +508,7 @@ class Runner:
                 {
                     "name": name,
                     "version": model.card.version,
-                    "weights_sha256": model.card.weights_sha256,
+                    "weights_sha256": model.weights_sha256,
                     "fingerprint": model.fingerprint,
                     "license": model.card.license,
                     "files": [

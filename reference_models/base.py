@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from emoeval.reference_models.store import ModelCard, ResolvedWeight, WeightStore
+from emoeval.reference_models.store import ModelCard, ResolvedWeight, WeightStore, resolved_weights_sha256
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,12 +65,17 @@ class ReferenceModel(ABC):
         return {}
 
     @property
+    def weights_sha256(self) -> str:
+        """The hash of the weight files this instance loaded (computed, so also for unpinned files)."""
+        return resolved_weights_sha256(self.weights) if self.weights else self.card.weights_sha256
+
+    @property
     def fingerprint(self) -> str:
         """sha256 over name, version, weight hashes, :meth:`config` and the dependencies' fingerprints."""
         payload = {
             "name": self.card.name,
             "version": self.card.version,
-            "weights": self.card.weights_sha256,
+            "weights": self.weights_sha256,
             "config": self.config(),
             "dependencies": {name: model.fingerprint for name, model in sorted(self.dependencies.items())},
         }

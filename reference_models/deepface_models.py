@@ -1,33 +1,29 @@
-"""deepface's facial-expression CNN (Serengil), ported to torch; deepface itself is never imported.
+"""deepface's ArcFace identity embedder and facial-expression CNN, as plug-ins running deepface's own networks.
 
-deepface (``serengil/deepface``, MIT) classifies expressions with a small Keras ``Sequential`` CNN
-(``deepface/models/demography/Emotion.py``): 48×48 grayscale input; Conv 5×5→64 (ReLU), MaxPool 5×5/2;
-Conv 3×3→64, Conv 3×3→64 (ReLU), AvgPool 3×3/2; Conv 3×3→128, Conv 3×3→128 (ReLU), AvgPool 3×3/2; Flatten;
-Dense 1024 (ReLU), Dropout, Dense 1024 (ReLU), Dropout, Dense 7 (softmax) over ``DEEPFACE_EMOTION_LABELS``.
-All layers use Keras' default ``"valid"`` padding, so the feature map goes 48 → 44 → 20 → 18 → 16 → 7 → 5 → 3
-→ 1 and Flatten yields 128 values. The weights are deepface's GitHub release asset
-``facial_expression_model_weights.h5`` (``DEEPFACE_EMOTION_URL``), a Keras-2 HDF5 weights file read with
-h5py. Keras' ``load_weights`` assigns a weights file to a model *by layer order*, so this loader does the
-same: it reads the root's (or ``model_weights/``'s) ``layer_names`` attribute in order, keeps the layers that
-have weights (each group's ``weight_names`` attribute, also in order), and checks their count and shapes
-against the architecture. Conv kernels go HWIO → OIHW; Flatten uses Keras' channels-last (H, W, C) order.
+deepface (``serengil/deepface``, MIT) is the face-analysis toolkit many expression-editing papers use for
+identity (ArcFace) and emotion checks. These plug-ins import deepface's PyTorch networks and preprocessing
+functions (``DEEPFACE_BACKEND_ENGINE=pytorch`` files, ``.pth`` state dicts loaded with
+``torch.load(weights_only=True)``, so nothing is unpickled) and never let deepface download anything: the
+weight files come through emoeval's weight store.
 
-**No published hash.** deepface verifies no hash (its maintainer declined to, serengil/deepface#1316) and
-neither the release nor any other source we could reach publishes a sha256 for the file, so this module
-ships no :class:`ModelCard` and registers no model: a card with a made-up or unchecked hash would defeat the
-weight store. :func:`deepface_emotion_card` builds the card once a verified hash is known (e.g. the sha256
-of the file from the release, checked against a second independent download) and
-:func:`deepface_emotion_model` turns it into a loadable :class:`DeepFaceEmotion` class.
+**Where the files come from.** ``emoeval models pull deepface-arcface`` (or ``deepface-emotion``) downloads
+deepface's release asset; a copy deepface itself downloaded earlier is found in its own folder,
+``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder); ``--weights
+deepface-arcface=PATH`` names any other copy. deepface publishes no hash for its files (its maintainer
+declined to, serengil/deepface#1316), so the cards record none: the store pins the sha256 of the first copy
+it uses (``<models dir>/<model>/<file>.sha256``) and refuses a different file later; the computed hash is in
+every result row's provenance.
 
-Where the file lives: deepface keeps its downloads in ``$DEEPFACE_HOME/.deepface/weights/`` (``DEEPFACE_HOME``
-defaults to the home folder, :func:`deepface_weights_dir`). Point emoeval at that folder explicitly, e.g.
-``--weights deepface-emotion=$DEEPFACE_HOME/.deepface/weights/``; the store still checks the sha256.
-
-Preprocessing (as ``DeepFace.analyze``, with YuNet instead of deepface's detector): the largest YuNet box is
-cut from the image (clipped to the image), letterboxed into 224×224 (``deepface.modules.preprocessing
-.resize_image``: scale the longer side to 224, pad with black evenly), converted to grayscale (BT.601),
-resized to 48×48 (bilinear) and scaled to [0, 1] (the model was trained on pixels / 255). Output: softmax
-probabilities (float64) over ``DEEPFACE_EMOTION_LABELS``.
+**Pipeline (as ``DeepFace.represent`` / ``DeepFace.analyze`` with ``detector_backend="yunet"``,
+``align=True``).** The image gets a black border of half its height and width (deepface does this so that
+alignment cannot rotate the face out of the frame); emoeval's YuNet finds the faces in the bordered image and
+the largest is kept; deepface's ``extract_face`` cuts it out and rotates it so the eyes are level; deepface's
+``resize_image`` letterboxes it (aspect kept, black padding) to the model's input and scales it to [0, 1], in
+BGR order. ArcFace takes the 112×112 BGR face and returns a 512-d embedding; the emotion CNN takes the
+224×224 face converted to grayscale and resized to 48×48 and returns softmax probabilities over
+``DEEPFACE_EMOTION_LABELS``. Detection reproduces deepface's YuNet call (shrink to 640 pixels bilinearly,
+integer boxes) with emoeval's YuNet weights; unlike deepface, faces scoring between emoeval's threshold (0.6)
+and deepface's (0.9) are kept.
 """
 
 from __future__ import annotations
@@ -39,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emoeval.errors import SampleInputError
+from emoeval.errors import MissingDependencyError, SampleInputError, WeightError
+from emoeval.media.image import decode_image
+from emoeval.reference_models.base import ModelInput, ReferenceModel
 from emoeval.reference_models.face_detection import YuNetFaceDetector
 from emoeval.reference_models.fer_emotion import FaceExpressionClassifier
 from emoeval.reference_models.store import ModelCard, WeightFile
@@ -47,31 +45,24 @@ from emoeval.reference_models.store import ModelCard, WeightFile
 if TYPE_CHECKING:
     import torch
 
-#: the model's output order (FER2013 codes 0–6), already canonical emoeval labels
+DEEPFACE_VERSION = "0.0.103"
+DEEPFACE_RELEASE_URL = "https://github.com/serengil/deepface_models/releases/download/v1.0/"
+ARCFACE_FILE = "arcface_weights.pth"
+EMOTION_FILE = "facial_expression_model_weights.pth"
+#: the emotion model's output order (deepface's ``EMOTION_LABELS``), already canonical emoeval labels
 DEEPFACE_EMOTION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-DEEPFACE_EMOTION_NAME = "deepface-emotion"
-DEEPFACE_EMOTION_FILE = "facial_expression_model_weights.h5"
-DEEPFACE_EMOTION_URL = f"https://github.com/serengil/deepface_models/releases/download/v1.0/{DEEPFACE_EMOTION_FILE}"
-INPUT_SIZE = 48
-#: deepface's ``DeepFace.analyze`` face size before the emotion model's own resize to 48×48
-LETTERBOX_SIZE = 224
+ARCFACE_INPUT_SIZE = 112
+#: deepface's ``analyze`` letterboxes faces to 224×224 before the emotion model's own resize to 48×48
+EMOTION_LETTERBOX_SIZE = 224
+EMOTION_INPUT_SIZE = 48
+#: deepface's verification threshold for ArcFace on cosine distance (``deepface/config/threshold.py``)
+ARCFACE_COSINE_DISTANCE_THRESHOLD = 0.68
 
-#: the Sequential model: ("conv", kernel, in, out) | ("maxpool"/"avgpool", pool, stride) | ("flatten",) |
-#: ("dense", in, out, activation); convolutions use ReLU, every layer "valid" padding
-DEEPFACE_EMOTION_LAYERS: tuple[tuple[Any, ...], ...] = (
-    ("conv", 5, 1, 64),
-    ("maxpool", 5, 2),
-    ("conv", 3, 64, 64),
-    ("conv", 3, 64, 64),
-    ("avgpool", 3, 2),
-    ("conv", 3, 64, 128),
-    ("conv", 3, 128, 128),
-    ("avgpool", 3, 2),
-    ("flatten",),
-    ("dense", 128, 1024, "relu"),
-    ("dense", 1024, 1024, "relu"),
-    ("dense", 1024, 7, "softmax"),
+_CITATION = (
+    "Serengil, Özpınar (2024). A Benchmark of Facial Recognition Pipelines and Co-Usability Performances of "
+    "Modules. Journal of Information Technologies 17(2). (deepface)"
 )
+_INSTALL = f"pip install 'emoeval[face]' werkzeug gdown && pip install --no-deps deepface=={DEEPFACE_VERSION}"
 
 
 def deepface_weights_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -85,225 +76,218 @@ def deepface_weights_dir(environ: Mapping[str, str] | None = None) -> Path:
     return (Path(home).expanduser() if home else Path.home()) / ".deepface" / "weights"
 
 
-def deepface_emotion_card(sha256: str, size: int = 0, *, url: str | None = DEEPFACE_EMOTION_URL) -> ModelCard:
-    """The ``deepface-emotion`` card for a *verified* sha256 (full digest) and size of the weights file.
+def _deepface_dirs() -> list[Path]:
+    return [deepface_weights_dir()]
 
-    >>> deepface_emotion_card("ab" * 32, 3).files[0].filename
-    'facial_expression_model_weights.h5'
-    """
+
+def _card(name: str, filename: str, summary: str) -> ModelCard:
     return ModelCard(
-        name=DEEPFACE_EMOTION_NAME,
-        version="deepface-facial-expression-v1.0",
-        files=(WeightFile(filename=DEEPFACE_EMOTION_FILE, sha256=sha256, size=size, url=url),),
-        summary="deepface facial-expression CNN: 48×48 grayscale face → softmax over 7 expressions",
-        license="MIT (serengil/deepface, deepface_models release v1.0)",
-        citation=(
-            "Serengil, Özpınar (2024). A Benchmark of Facial Recognition Pipelines and Co-Usability Performances "
-            "of Modules. Journal of Information Technologies 17(2). (deepface)"
-        ),
-        install_hint=(
-            f"download {DEEPFACE_EMOTION_FILE} from the deepface_models release, or pass a folder holding it "
-            f"(e.g. deepface's own: --weights {DEEPFACE_EMOTION_NAME}=$DEEPFACE_HOME/.deepface/weights/)"
-        ),
+        name=name,
+        version=f"deepface-{DEEPFACE_VERSION}-pytorch-v1.0",
+        files=(WeightFile(filename=filename, sha256="", size=0, url=DEEPFACE_RELEASE_URL + filename),),
+        summary=summary,
+        license="MIT (serengil/deepface; deepface_models release v1.0)",
+        citation=_CITATION,
+        install_hint=f"{_INSTALL}; then emoeval models pull {name} (or let deepface download {filename} once)",
+        tool_dirs=_deepface_dirs,
     )
 
 
-# -- the Keras weights file ----------------------------------------------------------------------------------
+DEEPFACE_ARCFACE_CARD = _card(
+    "deepface-arcface", ARCFACE_FILE, "deepface ArcFace (ResNet34): aligned 112×112 face → 512-d identity embedding"
+)
+DEEPFACE_EMOTION_CARD = _card(
+    "deepface-emotion", EMOTION_FILE, "deepface facial-expression CNN: 48×48 grayscale face → softmax over 7 emotions"
+)
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+def require_deepface(model: str) -> None:
+    """Fail with the install command unless deepface's PyTorch networks and preprocessing import."""
+    try:
+        import deepface.models.demography.pytorch.Emotion
+        import deepface.models.facial_recognition.pytorch.ArcFace
+        import deepface.modules.detection  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the {model} plug-in needs deepface's PyTorch networks: {_INSTALL} ({exc})"
+        ) from exc
 
 
-def read_keras_weight_list(path: Path) -> list[tuple[str, list[np.ndarray]]]:
-    """``[(layer, [arrays...])]`` for the layers that have weights, in the order Keras' ``load_weights`` uses.
+def load_state_dict(network: torch.nn.Module, path: Path, model: str) -> torch.nn.Module:
+    """deepface's ``load_model_weights`` (``torch.load(weights_only=True)``, strict), in eval mode, with an
+    error that names the file and the fix."""
+    from deepface.models.facial_recognition.pytorch.TorchFacialRecognition import load_model_weights
 
-    Reads a Keras-2 HDF5 weights file (``save_weights``: layer groups at the root) or full-model file (under
-    ``model_weights/``) with h5py: layer order from the ``layer_names`` attribute, variable order from each
-    group's ``weight_names``. Arrays keep Keras' layout (conv kernels HWIO, dense kernels (in, out)).
-    """
-    import h5py
-
-    with h5py.File(path, "r") as handle:
-        root = handle.get("model_weights", handle)
-        if "layer_names" not in root.attrs:
-            raise ValueError(f"{path}: not a Keras HDF5 weights file (no layer_names attribute)")
-        layers: list[tuple[str, list[np.ndarray]]] = []
-        for raw_name in root.attrs["layer_names"]:
-            name = _text(raw_name)
-            group = root[name]
-            names = [_text(w) for w in group.attrs.get("weight_names", [])]
-            if names:
-                layers.append((name, [np.asarray(group[w][()]) for w in names]))
-    return layers
+    try:
+        return load_model_weights(model=network, weight_file=str(path))
+    except (ValueError, RuntimeError) as exc:
+        cause = exc.__cause__ or exc
+        raise WeightError(
+            f"{path} is not a weights file of the {model} network ({type(cause).__name__}: {str(cause)[:200]}); "
+            f"delete it and run `emoeval models pull {model}`"
+        ) from exc
 
 
-def _weighted_specs() -> list[tuple[Any, ...]]:
-    return [spec for spec in DEEPFACE_EMOTION_LAYERS if spec[0] in {"conv", "dense"}]
+def deepface_face(rgb: np.ndarray, detector: YuNetFaceDetector, name: str = "image") -> np.ndarray:
+    """The largest face of an RGB image, cut out and eye-aligned as deepface does: BGR float32 in [0, 1].
 
-
-def expected_weight_shapes() -> list[tuple[tuple[int, ...], ...]]:
-    """Keras shapes of (kernel, bias) per weighted layer, in order.
-
-    >>> expected_weight_shapes()[0], expected_weight_shapes()[-1]
-    (((5, 5, 1, 64), (64,)), ((1024, 7), (7,)))
-    """
-    shapes = []
-    for spec in _weighted_specs():
-        if spec[0] == "conv":
-            _, k, cin, cout = spec
-            shapes.append(((k, k, cin, cout), (cout,)))
-        else:
-            _, cin, cout, _ = spec
-            shapes.append(((cin, cout), (cout,)))
-    return shapes
-
-
-def check_weight_list(layers: Sequence[tuple[str, Sequence[np.ndarray]]], path: Path | str) -> None:
-    """Raise ``ValueError`` (naming the file and layer) unless ``layers`` fits the deepface emotion CNN."""
-    expected = expected_weight_shapes()
-    if len(layers) != len(expected):
-        raise ValueError(
-            f"{path}: {len(layers)} layers with weights, the deepface emotion CNN has {len(expected)} "
-            f"(is this {DEEPFACE_EMOTION_FILE}?)"
-        )
-    for (name, arrays), shapes in zip(layers, expected, strict=True):
-        got = tuple(tuple(a.shape) for a in arrays)
-        if got != shapes:
-            raise ValueError(f"{path}: layer {name} has weight shapes {got}, expected {shapes}")
-
-
-# -- the torch port ------------------------------------------------------------------------------------------
-
-
-def build_deepface_emotion(layers: Sequence[tuple[str, Sequence[np.ndarray]]]) -> torch.nn.Module:
-    """The CNN as a ``torch.nn.Module`` (input N×1×48×48 float, output N×7 probabilities), in eval mode."""
-    import torch
-    import torch.nn.functional as F
-
-    check_weight_list(layers, "weights")
-    arrays = iter(layers)
-
-    def tensor(array: np.ndarray) -> torch.nn.Parameter:
-        return torch.nn.Parameter(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)), requires_grad=False)
-
-    class DeepFaceEmotionNet(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.params = torch.nn.ParameterList()
-            for spec in DEEPFACE_EMOTION_LAYERS:
-                if spec[0] in {"conv", "dense"}:
-                    _, (kernel, bias) = next(arrays)
-                    # conv HWIO → OIHW; dense (in, out) → (out, in)
-                    self.params.append(tensor(kernel.transpose(3, 2, 0, 1) if spec[0] == "conv" else kernel.T))
-                    self.params.append(tensor(bias))
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            weights = iter(self.params)
-            for spec in DEEPFACE_EMOTION_LAYERS:
-                kind = spec[0]
-                if kind == "conv":
-                    x = torch.relu(F.conv2d(x, next(weights), next(weights)))
-                elif kind == "maxpool":
-                    x = F.max_pool2d(x, spec[1], spec[2])
-                elif kind == "avgpool":
-                    x = F.avg_pool2d(x, spec[1], spec[2])
-                elif kind == "flatten":
-                    x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)  # Keras channels-last order
-                else:
-                    x = F.linear(x, next(weights), next(weights))
-                    x = torch.relu(x) if spec[3] == "relu" else torch.softmax(x, dim=1)
-            return x
-
-    model = DeepFaceEmotionNet()
-    model.eval()
-    return model
-
-
-# -- preprocessing --------------------------------------------------------------------------------------------
-
-
-def letterbox(image: np.ndarray, size: int = LETTERBOX_SIZE) -> np.ndarray:
-    """``deepface.modules.preprocessing.resize_image``: fit into ``size``×``size`` keeping the aspect, black pad.
-
-    The longer side is scaled to ``size`` (``cv2.resize``, bilinear); the padding is split evenly, the odd
-    pixel going after.
-
-    >>> letterbox(np.full((10, 20), 255, np.uint8), 8)[:, 0].tolist()
-    [0, 0, 255, 255, 255, 255, 0, 0]
+    Raises :class:`SampleInputError` when no face is found or the aligned crop is empty.
     """
     import cv2
+    from deepface.modules.detection import extract_face
 
-    h, w = image.shape[:2]
-    factor = min(size / h, size / w)
-    new_w, new_h = max(1, int(w * factor)), max(1, int(h * factor))
-    resized = cv2.resize(image, (new_w, new_h))
-    dh, dw = size - new_h, size - new_w
-    pad = ((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)) + ((0, 0),) * (image.ndim - 2)
-    return np.pad(resized, pad, mode="constant")
+    height, width = rgb.shape[:2]
+    border_h, border_w = int(0.5 * height), int(0.5 * width)
+    bordered = cv2.copyMakeBorder(rgb, border_h, border_h, border_w, border_w, cv2.BORDER_CONSTANT, value=[0, 0, 0])
+    region = _deepface_yunet_region(bordered, detector)
+    if region is None:
+        raise SampleInputError(f"{name}: no face found (YuNet, score ≥ {detector.score_threshold})")
+    detected = extract_face(
+        facial_area=region,
+        img=cv2.cvtColor(bordered, cv2.COLOR_RGB2BGR),
+        align=True,
+        expand_percentage=0,
+        width_border=border_w,
+        height_border=border_h,
+        detector_backend="yunet",
+    )
+    crop = np.asarray(detected.img)
+    if crop.size == 0:
+        raise SampleInputError(f"{name}: the aligned face crop is empty (face at the image edge?)")
+    return (crop / 255.0).astype(np.float32)
 
 
-def to_model_input(face_rgb: np.ndarray) -> np.ndarray:
-    """An RGB uint8 face crop → the 48×48 float32 model input in [0, 1] (letterbox 224, gray, resize)."""
+def _deepface_yunet_region(rgb: np.ndarray, detector: YuNetFaceDetector) -> Any:
+    """The largest face as deepface's YuNet detector reports it (``deepface/models/face_detection/YuNet.py``).
+
+    deepface shrinks an image whose longer side exceeds 640 pixels bilinearly to ``int(side · r)``, detects
+    there, truncates the box and eyes to integers and divides them by r (truncating again); this does the
+    same with emoeval's YuNet weights, so crops match deepface's to the pixel.
+    """
     import cv2
+    from deepface.models.Detector import FacialAreaRegion
 
-    gray = cv2.cvtColor(letterbox(face_rgb), cv2.COLOR_RGB2GRAY)
-    return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE)).astype(np.float32) / 255.0
+    height, width = rgb.shape[:2]
+    ratio = 1.0
+    if max(height, width) > 640:
+        ratio = 640.0 / max(height, width)
+        rgb = cv2.resize(rgb, (int(width * ratio), int(height * ratio)))
+    faces = detector.detect(rgb)
+    if not faces:
+        return None
+    face = faces[0]
+    # YuNet's landmarks start with the eye on the viewer's left, which is the person's right eye
+    x, y, w, h = int(face.x), int(face.y), int(face.width), int(face.height)
+    (right_x, right_y), (left_x, left_y) = ((int(px), int(py)) for px, py in face.landmarks[:2])
+    x, y = max(x, 0), max(y, 0)
+    if ratio != 1.0:
+        x, y, w, h = int(x / ratio), int(y / ratio), int(w / ratio), int(h / ratio)
+        right_x, right_y = int(right_x / ratio), int(right_y / ratio)
+        left_x, left_y = int(left_x / ratio), int(left_y / ratio)
+    return FacialAreaRegion(
+        x=x, y=y, w=w, h=h, left_eye=(left_x, left_y), right_eye=(right_x, right_y), confidence=face.score
+    )
 
 
-class DeepFaceEmotion(FaceExpressionClassifier):
-    """Face image → probabilities (float64, 7) over ``DEEPFACE_EMOTION_LABELS``; the largest YuNet face is used.
+def letterbox(face_bgr: np.ndarray, size: int) -> np.ndarray:
+    """deepface's ``resize_image``: fit into ``size``×``size`` keeping the aspect, black padding, [0, 1]."""
+    from deepface.modules.preprocessing import resize_image
 
-    This base class has no card (no verified hash is published, see the module docstring): make a loadable
-    class with ``deepface_emotion_model(deepface_emotion_card(sha256, size))``. The weights file is read
-    with h5py (nothing is unpickled). No face is a per-sample error naming the file.
+    return np.asarray(resize_image(img=face_bgr, target_size=(size, size))[0], dtype=np.float32)
 
-    >>> DeepFaceEmotion.labels
-    ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')
+
+class DeepFaceArcFace(ReferenceModel):
+    """Face image → 512-d ArcFace embedding (float64) of the largest face, through deepface's network.
+
+    Not L2-normalised (deepface's ``represent`` default); cosine similarity is scale-free. No face is a
+    per-sample error naming the file.
     """
 
-    labels: tuple[str, ...] = DEEPFACE_EMOTION_LABELS
-    input_size: int = INPUT_SIZE
+    card = DEEPFACE_ARCFACE_CARD
+    requires = ("yunet-face-detector",)
+    input_size = ARCFACE_INPUT_SIZE
 
     def __init__(self, weights: Any, dependencies: Any) -> None:
         super().__init__(weights, dependencies)
-        self.require_runtime("deepface emotion model")
-        path = self.weights[DEEPFACE_EMOTION_FILE].path
-        layers = read_keras_weight_list(path)
-        check_weight_list(layers, path)
-        self.network = build_deepface_emotion(layers)
+        require_deepface("deepface ArcFace")
+        from deepface.models.facial_recognition.pytorch.ArcFace import base_model
+
+        self.network = load_state_dict(base_model(), self.weights[ARCFACE_FILE].path, self.card.name)
         detector = self.dependencies["yunet-face-detector"]
         assert isinstance(detector, YuNetFaceDetector)
         self._detector = detector
 
     def config(self) -> dict[str, Any]:
         return {
-            "face": "largest YuNet box, clipped to the image",
-            "letterbox": LETTERBOX_SIZE,
-            "grayscale": "ITU-R BT.601 (cv2 RGB2GRAY)",
+            "face": "largest YuNet box in the image with a half-size black border",
+            "align": "deepface extract_face (eyes level)",
+            "input": f"deepface resize_image to {self.input_size}×{self.input_size}, BGR, [0, 1]",
+            "deepface": DEEPFACE_VERSION,
+        }
+
+    def prepare(self, item: ModelInput) -> np.ndarray:
+        assert item.data is not None
+        return letterbox(deepface_face(decode_image(item.data, item.name), self._detector, item.name), self.input_size)
+
+    def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        batch = torch.from_numpy(np.ascontiguousarray(np.stack(list(prepared)), dtype=np.float32)).permute(0, 3, 1, 2)
+        with torch.no_grad():
+            embeddings = self.network(batch).double().numpy()
+        return [row.copy() for row in embeddings]
+
+
+class DeepFaceEmotion(FaceExpressionClassifier):
+    """Face image → probabilities (float64, 7) over ``DEEPFACE_EMOTION_LABELS``, through deepface's network.
+
+    >>> DeepFaceEmotion.labels
+    ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')
+    """
+
+    card = DEEPFACE_EMOTION_CARD
+    labels: tuple[str, ...] = DEEPFACE_EMOTION_LABELS
+    input_size: int = EMOTION_INPUT_SIZE
+
+    def __init__(self, weights: Any, dependencies: Any) -> None:
+        super().__init__(weights, dependencies)
+        require_deepface("deepface emotion")
+        from deepface.models.demography.pytorch.Emotion import EmotionModel
+
+        self.network = load_state_dict(EmotionModel(), self.weights[EMOTION_FILE].path, self.card.name)
+        detector = self.dependencies["yunet-face-detector"]
+        assert isinstance(detector, YuNetFaceDetector)
+        self._detector = detector
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "face": "largest YuNet box in the image with a half-size black border",
+            "align": "deepface extract_face (eyes level)",
+            "letterbox": EMOTION_LETTERBOX_SIZE,
+            "grayscale": "cv2 BGR2GRAY",
             "input_size": self.input_size,
             "scale": "[0, 1]",
             "labels": list(self.labels),
+            "deepface": DEEPFACE_VERSION,
         }
 
     def crop(self, rgb: np.ndarray, name: str = "image") -> np.ndarray:
         """The 48×48 model input (float32 in [0, 1]) for the largest face of an RGB image."""
-        faces = self._detector.detect(rgb)
-        if not faces:
-            raise SampleInputError(f"{name}: no face found (YuNet, score ≥ {self._detector.score_threshold})")
-        face = faces[0]
-        x1, y1 = max(0, round(face.x)), max(0, round(face.y))
-        x2, y2 = min(rgb.shape[1], round(face.x + face.width)), min(rgb.shape[0], round(face.y + face.height))
-        if x2 <= x1 or y2 <= y1:
-            raise SampleInputError(f"{name}: the face box lies outside the image")
-        return to_model_input(rgb[y1:y2, x1:x2])
+        import cv2
+
+        face = letterbox(deepface_face(rgb, self._detector, name), EMOTION_LETTERBOX_SIZE)
+        gray = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)
+        return cv2.resize(gray, (self.input_size, self.input_size)).astype(np.float32)
 
 
-def deepface_emotion_model(card: ModelCard) -> type[DeepFaceEmotion]:
-    """A loadable :class:`DeepFaceEmotion` subclass bound to ``card`` (which must list ``DEEPFACE_EMOTION_FILE``).
-
-    >>> deepface_emotion_model(deepface_emotion_card("ab" * 32, 3)).card.name
-    'deepface-emotion'
-    """
-    card.file(DEEPFACE_EMOTION_FILE)  # KeyError if the card does not list the file
-    return type("DeepFaceEmotion", (DeepFaceEmotion,), {"card": card, "__module__": __name__})
+__all__ = [
+    "ARCFACE_COSINE_DISTANCE_THRESHOLD",
+    "DEEPFACE_ARCFACE_CARD",
+    "DEEPFACE_EMOTION_CARD",
+    "DEEPFACE_EMOTION_LABELS",
+    "DeepFaceArcFace",
+    "DeepFaceEmotion",
+    "deepface_face",
+    "deepface_weights_dir",
+]

