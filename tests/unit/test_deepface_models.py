@@ -131,7 +131,7 @@ def test_no_face_is_a_sample_error_naming_the_file(env, tmp_path):
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((96, 96, 3), 127, np.uint8)).save(blank)
     model = _pool(env).get("deepface-arcface")
-    with pytest.raises(SampleInputError, match="blank.png: no face found"):
+    with pytest.raises(SampleInputError, match=r"blank\.png: no face found"):
         model.prepare(_item(blank))
 
 
@@ -225,8 +225,8 @@ def test_pull_downloads_pins_and_loads(tmp_path, server, monkeypatch):
     assert resolved.source == "download"
     assert resolved.path == tmp_path / "models" / "deepface-emotion" / EMOTION_FILE
     assert resolved.sha256 == hashlib.sha256(payloads["/v1.0/" + EMOTION_FILE]).hexdigest()
-    assert (tmp_path / "models" / "deepface-emotion" / (EMOTION_FILE + ".sha256")).read_text().startswith(
-        resolved.sha256
+    assert (
+        (tmp_path / "models" / "deepface-emotion" / (EMOTION_FILE + ".sha256")).read_text().startswith(resolved.sha256)
     )
     # the pulled file is what a later offline run resolves, and it loads as deepface's network
     assert WeightStore(tmp_path / "models", allow_network=False).resolve(card).source == "models_dir"

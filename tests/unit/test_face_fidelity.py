@@ -420,11 +420,11 @@ def test_setup_skips_unreadable_reference_images_and_warns_about_small_sets(tmp_
     assert metric.reference_size == 5
     states = [np.zeros(6, dtype=np.float32)] * 3
     skipped, biased = metric.corpus_warnings(states)  # what the runner writes into the row's warning column
-    assert "1 reference image(s) skipped" in skipped and "broken.png" in skipped
+    assert "1 reference file(s) skipped" in skipped and "broken.png" in skipped
     assert "biased upward" in biased
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "a.png").write_bytes(b"")
-    with pytest.raises(RunConfigError, match="only 0 of 1 reference images"):
+    with pytest.raises(RunConfigError, match="only 0 of 1 reference files"):
         FaceFID(real=str(tmp_path / "bad")).setup(context, [])
 
 
