@@ -163,7 +163,13 @@ def models_list(models_dir: Path | None) -> None:
         click.echo(f"{name}@{card.version}  [{status}]  {card.summary}  ({card.license})")
         for weight, (_, state, detail) in zip(card.files, report, strict=True):
             where = detail if state == "ok" else state
-            click.echo(f"    {weight.filename}  sha256 {weight.sha256[:16]}…  {weight.size / 1e6:.1f} MB  {where}")
+            pinned = store.pinned_sha256(card, weight)
+            if not pinned:
+                digest = "sha256 unpinned (no published hash; pinned on first use)"
+            else:
+                digest = f"sha256 {pinned[:16]}…" + ("" if weight.pinned else " (pinned on first use)")
+            size = f"{weight.size / 1e6:.1f} MB" if weight.size else "size unknown"
+            click.echo(f"    {weight.filename}  {digest}  {size}  {where}")
 
 
 @models.command("verify")

@@ -297,7 +297,8 @@ class FrechetReference:
             nuclear = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
         trace_covmean = nuclear / math.sqrt(total - 1)
         diff = mean - self.mean
-        return float(diff @ diff + trace / (total - 1) + self.trace - 2.0 * trace_covmean)
+        value = float(diff @ diff + trace / (total - 1) + self.trace - 2.0 * trace_covmean)
+        return max(value, 0.0)  # a distance: identical sets give round-off of either sign
 
 
 # -- kernel inception distance --------------------------------------------------------------------------------

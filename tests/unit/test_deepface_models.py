@@ -284,3 +284,16 @@ def test_plugin_metrics_stay_out_of_default_runs(demo_dir):
     names = {metric.spec.name for metric in resolve_metrics(None, read_manifest(demo_dir / "manifest.csv"))}
     assert "face_identity_similarity" in names
     assert not names & {"face_identity_arcface", "face_emotion_accuracy_deepface", "face_emotion_change_deepface"}
+
+
+def test_models_list_shows_unpinned_then_pinned_hash(env, deepface_home):
+    from click.testing import CliRunner
+
+    from emoeval.cli import main
+
+    empty = CliRunner().invoke(main, ["models", "list", "--models-dir", str(env / "none")], env={"DEEPFACE_HOME": "/x"})
+    assert "arcface_weights.pth  sha256 unpinned (no published hash; pinned on first use)  size unknown" in empty.output
+    WeightStore(env, allow_network=False).resolve(DEEPFACE_ARCFACE_CARD)
+    pinned = CliRunner().invoke(main, ["models", "list", "--models-dir", str(env)])
+    digest = sha256_of_file(deepface_home / ".deepface" / "weights" / ARCFACE_FILE)
+    assert f"arcface_weights.pth  sha256 {digest[:16]}… (pinned on first use)" in pinned.output
