@@ -580,6 +580,13 @@ def _environment() -> dict[str, Any]:
         "resemblyzer",
         "librosa",
         "soundfile",
+        "soxr",
+        "faster-whisper",
+        "ctranslate2",
+        "jiwer",
+        "speechbrain",
+        "deepface",
+        "torchmetrics",
     ):
         try:
             packages[name] = metadata.version(name)
