@@ -30,9 +30,33 @@ def _breakdown(emotion: object, label: object) -> str:
     return f"[{emotion}→{label}]" if label is not None and label is not pd.NA else f"[{emotion}]"
 
 
-def render_summary(results: Results) -> str:
-    """System-level values with 95 % (or the run's) confidence intervals, then error counts."""
+def _headline(metric: str) -> str | None:
+    """The metric's headline output name, or None when the metric is not installed (show all its outputs)."""
+    from emoeval.errors import UnknownNameError
+    from emoeval.registry import get_metric_class
+
+    try:
+        return get_metric_class(metric).spec.headline.name
+    except UnknownNameError:
+        return None
+
+
+def render_summary(results: Results, *, all_outputs: bool = False) -> str:
+    """System-level values with 95 % (or the run's) confidence intervals, then error counts.
+
+    By default one line per metric's headline output (per system, and per emotion where the metric breaks it
+    down); ``all_outputs`` shows every sub-metric. The results table always holds everything.
+    """
     summary = results.summary()
+    hidden = 0
+    if not all_outputs and len(summary):
+        headlines = {metric: _headline(str(metric)) for metric in summary["metric"].unique()}
+        keep = [
+            headlines[metric] is None or sub_metric == headlines[metric]
+            for metric, sub_metric in zip(summary["metric"], summary["sub_metric"], strict=True)
+        ]
+        hidden = len(summary) - sum(keep)
+        summary = summary[keep]
     confidence = results.run.get("config", {}).get("bootstrap", {}).get("confidence", 0.95)
     header = ("metric", "output", "system", "value", f"{confidence:.0%} CI", "n")
     lines: list[tuple[str, ...]] = [header]
@@ -58,6 +82,8 @@ def render_summary(results: Results) -> str:
         for line in lines
     ]
     text.insert(1, "  ".join("-" * width for width in widths))
+    if hidden:
+        text.append(f"(headline outputs; {hidden} more system values of other outputs are in the results table)")
     errors = results.errors()
     sample_errors = errors[errors["scope"] == "sample"]
     if len(sample_errors):

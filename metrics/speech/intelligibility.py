@@ -452,8 +452,17 @@ class SpeechIntelligibility(SampleMetric):
 class SpeechIntelligibilityWhisperSmall(SpeechIntelligibility):
     """:class:`SpeechIntelligibility` with Whisper small.en as the recognizer (off by default).
 
-    Same outputs, normaliser and decoding settings; its files come from the hub through the weight store
-    (``emoeval models pull whisper-small-en``), pinned on first use.
+    **Meaning.** WER, CER, MER and WIL of a Whisper small.en (244 M parameters) transcript against
+    ``transcript``, with the same normaliser and decoding settings as ``speech_intelligibility``; a stronger
+    recognizer lowers every system's WER, so compare values only within one recognizer.
+
+    **Range and direction.** As ``speech_intelligibility``: wer and cer in [0, ∞), mer and wil in [0, 1], all
+    lower is better.
+
+    **Needs.** Audio and ``transcript``; the model files from the hub through the weight store (``emoeval
+    models pull whisper-small-en``), pinned on first use.
+
+    **Source.** Radford et al. (2023), Whisper, ICML; Morris et al. (2004) for MER and WIL.
 
     >>> SpeechIntelligibilityWhisperSmall.spec.models
     ('whisper-small-en',)

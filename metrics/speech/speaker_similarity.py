@@ -133,9 +133,15 @@ class SpeakerSimilarity(SampleMetric):
 class SpeakerSimilarityEcapa(SpeakerSimilarity):
     """:class:`SpeakerSimilarity` with speechbrain's ECAPA-TDNN (VoxCeleb) as the speaker encoder.
 
-    Same outputs and directions; cosines of ECAPA embeddings run lower than GE2E's (same speaker ≈ 0.5–0.8,
-    different ≈ 0–0.3), so values are comparable only within one encoder. Off by default: its files come from
-    the hub (``emoeval models pull speechbrain-ecapa-voxceleb``).
+    **Meaning.** The cosine of the 192-d ECAPA-TDNN embeddings of the output and its ``reference`` (16 kHz,
+    speechbrain's filterbanks and sentence mean normalisation); with ``same_speaker`` trials, EER and minDCF as
+    in :class:`SpeakerSimilarity`. Cosines of ECAPA embeddings run lower than GE2E's (same speaker ≈ 0.5–0.8,
+    different ≈ 0–0.3), so values are comparable only within one encoder.
+
+    **Range and direction.** cosine [-1, 1], higher is better; eer [0, 1] and min_dcf [0, 0.01], lower is better.
+
+    **Needs.** ``path`` and ``reference`` recordings; the ECAPA files (off by default: ``emoeval models pull
+    speechbrain-ecapa-voxceleb``, or a copy in the Hugging Face cache).
 
     **Source.** Desplanques et al. (2020), ECAPA-TDNN, Interspeech; Ravanelli et al. (2021), SpeechBrain.
 

@@ -25,7 +25,21 @@ BUILT_IN_METRICS = {
     "face_emotion_fd",
     "face_image_quality",
     "face_lpips",
+    "face_identity_arcface",
     "speaker_similarity",
+    "speaker_similarity_ecapa",
+    "speech_prosody_distance",
+    "speech_mcd",
+    "speech_prosody_descriptors",
+    "speech_intelligibility",
+    "speech_intelligibility_whisper_small",
+    "speech_dnsmos",
+    "speech_mos_distill",
+    "speech_pesq",
+    "speech_stoi",
+    "speech_fd",
+    "speech_kid",
+    "speech_speaker_fd",
     "text_distinct_n",
 }
 BUILT_IN_MODELS = {
@@ -34,7 +48,15 @@ BUILT_IN_MODELS = {
     "fer-mini-xception",
     "fid-inception-v3",
     "lpips-alex",
+    "deepface-arcface",
+    "deepface-emotion",
     "resemblyzer-ge2e",
+    "speechbrain-ecapa-voxceleb",
+    "whisper-tiny-en",
+    "whisper-tiny-en-encoder",
+    "whisper-small-en",
+    "dnsmos",
+    "distillmos",
 }
 
 
