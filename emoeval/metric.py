@@ -145,9 +145,16 @@ class Metric(ABC):
 
 
 class SampleMetric(Metric):
-    """A metric with one value per sample (system values are means with bootstrap intervals)."""
+    """A metric with one value per sample (system values are means with bootstrap intervals).
+
+    A sample's verdict must depend only on that sample (its files, texts, labels and meta), the metric's
+    parameters and its reference models: the runner caches verdicts on that basis. A metric whose per-sample
+    value also depends on *other* samples of the run (e.g. ranking a response against other responses) sets
+    ``cache_scores = False``.
+    """
 
     batch_size: ClassVar[int] = 16
+    cache_scores: ClassVar[bool] = True
 
     @abstractmethod
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:

@@ -318,7 +318,7 @@ class Runner:
                     else:
                         todo.append(sample)
                 for batch in _batches(todo, metric.batch_size):
-                    scores = self._score_batch(metric, batch, context)
+                    scores = self._cached_scores(metric, batch, context)
                     batch_rows = [
                         row
                         for sample, score in zip(batch, scores, strict=True)
@@ -328,6 +328,41 @@ class Runner:
                     rows.extend(batch_rows)
                     bar.update(len(batch))
         return rows
+
+    def _cached_scores(
+        self, metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext
+    ) -> list[SampleScore]:
+        """Scores of a batch, reading each sample's verdict from the cache first and storing the new ones.
+
+        A verdict is reused only for the same metric version and parameters, the same reference-model
+        fingerprints, the same emoeval version and the same sample content (file bytes, paths, texts, labels,
+        meta): see :func:`sample_score_key`. Failed samples are never cached (they are retried).
+        """
+        if self.cache is None or not metric.cache_scores:
+            return self._score_batch(metric, batch, context)
+        metric_key = _metric_key(metric, context)
+        namespace = f"scores/{metric.spec.name}"
+        keys = [sample_score_key(metric_key, sample) for sample in batch]
+        scores: list[SampleScore | None] = [None] * len(batch)
+        for index, key in enumerate(keys):
+            record = self.cache.get_record(namespace, key) if key is not None else None
+            if record is not None:
+                scores[index] = SampleScore(
+                    values={str(name): float(value) for name, value in record["values"]},
+                    warning=record.get("warning"),
+                    label=record.get("label"),
+                )
+        todo = [index for index, score in enumerate(scores) if score is None]
+        if todo:
+            computed = self._score_batch(metric, [batch[index] for index in todo], context)
+            for index, score in zip(todo, computed, strict=True):
+                scores[index] = score
+                key = keys[index]
+                if key is not None and score.error is None:
+                    # values as pairs: the metric's output order must survive the JSON round trip
+                    record = {"values": list(score.values.items()), "warning": score.warning, "label": score.label}
+                    self.cache.put_record(namespace, key, record)
+        return [score for score in scores if score is not None]
 
     @staticmethod
     def _score_batch(metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
@@ -554,7 +589,13 @@ class Runner:
             "counts": {"rows": len(table), "errors": int(table["error"].notna().sum())},
             "cache": None
             if self.cache is None
-            else {"dir": str(self.cache.root), "hits": self.cache.hits, "misses": self.cache.misses},
+            else {
+                "dir": str(self.cache.root),
+                "hits": self.cache.hits,
+                "misses": self.cache.misses,
+                "score_hits": self.cache.record_hits,
+                "score_misses": self.cache.record_misses,
+            },
             "environment": _environment(),
         }
 
@@ -564,6 +605,64 @@ def _summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
     columns = ["sample_id", "target_emotion", "sub_metric", "value", "label", "error"]
     return pd.DataFrame([{column: row.get(column) for column in columns} for row in rows], columns=columns)
+
+
+def _metric_key(metric: Metric, context: ScoringContext) -> str:
+    """What a sample metric's verdict depends on besides the sample: name, version, parameters, models, emoeval."""
+    payload = {
+        "metric": metric.spec.name,
+        "version": metric.spec.version,
+        "params": metric.params(),
+        "models": {name: context.model(name).fingerprint for name in metric.spec.models},
+        "emoeval": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def sample_score_key(metric_key: str, sample: Sample) -> str | None:
+    """Cache key of one sample's verdict: the metric key and everything of the sample a metric may read.
+
+    Files enter by their path *and* content (a verdict's warning may name the path); a file that cannot be
+    read gives None (no caching: the metric reports the problem). The system and sample id do not enter.
+    """
+    from emoeval.samples import PATH_META_COLUMNS
+
+    parts: dict[str, Any] = {
+        "metric": metric_key,
+        "modality": sample.modality,
+        "text": sample.text,
+        "target_emotion": sample.target_emotion,
+        "context": list(sample.context) if sample.context is not None else None,
+        "transcript": sample.transcript,
+        "group": sample.group,
+    }
+    files = {"path": sample.path}
+    if sample.reference is not None and sample.modality != "text":
+        files["reference"] = Path(sample.reference)
+    else:
+        parts["reference"] = sample.reference
+    meta = {}
+    for name, value in sorted(sample.meta.items()):
+        if name in PATH_META_COLUMNS and value is not None:
+            files[f"meta:{name}"] = Path(str(value))
+        else:
+            meta[name] = value
+    parts["meta"] = meta
+    for name, path in files.items():
+        if path is None:
+            continue
+        digest = _file_digest(Path(path))
+        if digest is None:
+            return None
+        parts[name] = [str(path), digest]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _environment() -> dict[str, Any]:

@@ -101,6 +101,45 @@ def test_cache_is_keyed_by_content_not_name(tmp_path, plugin):
     assert plugin.CALLS["infer_items"] == calls
 
 
+def test_unchanged_rerun_reuses_sample_verdicts_without_calling_the_metric(tmp_path, plugin):
+    manifest = _manifest(tmp_path)
+    first = emoeval.score(manifest, metrics=["fake_length_ratio"])
+    batches = plugin.CALLS["score_batches"]
+    again = emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["score_batches"] == batches  # every verdict came from the cache
+    assert again.run["cache"]["score_hits"] == len(manifest)
+    columns = ["sample_id", "sub_metric", "value", "warning", "label", "error"]
+    pd.testing.assert_frame_equal(
+        first.table[columns].reset_index(drop=True), again.table[columns].reset_index(drop=True)
+    )
+    # a changed file, a changed parameter or another metric version is scored again
+    (tmp_path / "files" / "alpha_0.bin").write_bytes(b"changed content")
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["score_batches"] == batches + 1
+    emoeval.score(manifest, metrics=[plugin.FakeLengthRatio(scale=2.0)])
+    assert plugin.CALLS["score_batches"] == batches + 1 + 6  # 2 systems × 5 samples in batches of 2
+
+
+def test_metrics_that_read_other_samples_opt_out_of_verdict_caching(tmp_path, plugin, monkeypatch):
+    manifest = _manifest(tmp_path, n=2)
+    monkeypatch.setattr(plugin.FakeLengthRatio, "cache_scores", False)
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    batches = plugin.CALLS["score_batches"]
+    emoeval.score(manifest, metrics=["fake_length_ratio"])
+    assert plugin.CALLS["score_batches"] == 2 * batches
+
+
+def test_failed_samples_are_not_cached(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=2)
+    missing = {**manifest.iloc[0].to_dict(), "sample_id": "alpha/missing", "path": str(tmp_path / "gone.bin")}
+    manifest = pd.concat([manifest, pd.DataFrame([missing])], ignore_index=True)
+    first = emoeval.score(manifest, metrics=["fake_length_ratio"]).table
+    assert first.loc[first["sample_id"] == "alpha/missing", "error"].notna().all()
+    (tmp_path / "gone.bin").write_bytes(b"now it exists")
+    second = emoeval.score(manifest, metrics=["fake_length_ratio"]).table
+    assert second.loc[second["sample_id"] == "alpha/missing", "error"].isna().all()
+
+
 def test_bad_inputs_become_error_rows_and_the_run_finishes(tmp_path, plugin):
     corrupt = tmp_path / "corrupt.bin"
     corrupt.write_bytes(b"CORRUPT data")
