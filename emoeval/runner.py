@@ -341,17 +341,13 @@ class Runner:
         if self.cache is None or not metric.cache_scores:
             return self._score_batch(metric, batch, context)
         metric_key = _metric_key(metric, context)
-        namespace = f"scores/{metric.spec.name}"
+        namespace = f"scores-v{_SCORE_RECORD_FORMAT}/{metric.spec.name}"
         keys = [sample_score_key(metric_key, sample) for sample in batch]
         scores: list[SampleScore | None] = [None] * len(batch)
         for index, key in enumerate(keys):
             record = self.cache.get_record(namespace, key) if key is not None else None
             if record is not None:
-                scores[index] = SampleScore(
-                    values={str(name): float(value) for name, value in record["values"]},
-                    warning=record.get("warning"),
-                    label=record.get("label"),
-                )
+                scores[index] = _score_from_record(record)
         todo = [index for index, score in enumerate(scores) if score is None]
         if todo:
             computed = self._score_batch(metric, [batch[index] for index in todo], context)
@@ -605,6 +601,22 @@ def _summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
     columns = ["sample_id", "target_emotion", "sub_metric", "value", "label", "error"]
     return pd.DataFrame([{column: row.get(column) for column in columns} for row in rows], columns=columns)
+
+
+#: bump when the layout of cached sample verdicts changes (old records are then simply not found)
+_SCORE_RECORD_FORMAT = 1
+
+
+def _score_from_record(record: dict[str, Any]) -> SampleScore | None:
+    """A cached verdict, or None for a record that does not have the expected layout (recomputed)."""
+    try:
+        values = {str(name): float(value) for name, value in record["values"]}
+        warning, label = record.get("warning"), record.get("label")
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(item is None or isinstance(item, str) for item in (warning, label)):
+        return None
+    return SampleScore(values=values, warning=warning, label=label)
 
 
 def _metric_key(metric: Metric, context: ScoringContext) -> str:

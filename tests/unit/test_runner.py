@@ -120,6 +120,17 @@ def test_unchanged_rerun_reuses_sample_verdicts_without_calling_the_metric(tmp_p
     assert plugin.CALLS["score_batches"] == batches + 1 + 6  # 2 systems × 5 samples in batches of 2
 
 
+def test_a_damaged_verdict_record_is_recomputed(tmp_path, plugin):
+    manifest = _manifest(tmp_path, n=1)
+    first = emoeval.score(manifest, metrics=["fake_length_ratio"], cache_dir=tmp_path / "cache").table
+    for record in (tmp_path / "cache" / "records").rglob("*.json"):
+        record.write_text('{"values": {"ratio": 1.0}}')  # a dict, not pairs: not this format
+    batches = plugin.CALLS["score_batches"]
+    second = emoeval.score(manifest, metrics=["fake_length_ratio"], cache_dir=tmp_path / "cache").table
+    assert plugin.CALLS["score_batches"] == batches + 2
+    pd.testing.assert_series_equal(first["value"], second["value"])
+
+
 def test_metrics_that_read_other_samples_opt_out_of_verdict_caching(tmp_path, plugin, monkeypatch):
     manifest = _manifest(tmp_path, n=2)
     monkeypatch.setattr(plugin.FakeLengthRatio, "cache_scores", False)
