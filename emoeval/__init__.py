@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from emoeval.api import score
     from emoeval.labels import normalize_label
     from emoeval.metric import CorpusMetric, MetricSpec, Output, SampleMetric, SampleScore
+    from emoeval.reports.html import report
     from emoeval.results import Results, load_results
     from emoeval.samples import Sample, load_samples, read_manifest
 
 _LAZY: dict[str, str] = {
     "score": "emoeval.api",
     "load_results": "emoeval.results",
+    "report": "emoeval.reports.html",
     "Results": "emoeval.results",
     "Sample": "emoeval.samples",
     "load_samples": "emoeval.samples",
@@ -49,6 +51,7 @@ __all__ = [
     "load_samples",
     "normalize_label",
     "read_manifest",
+    "report",
     "score",
 ]
 

@@ -227,7 +227,7 @@ def models_pull(name: str, models_dir: Path | None) -> None:
 )
 def demo(out: Path) -> None:
     """Score the shipped demo set (real faces, voice-conversion outputs, dialogues) and print a summary."""
-    from emoeval.demo import run_demo
+    from emoeval.demo import demo_report, run_demo
     from emoeval.reports.console import render_summary
 
     started = time.perf_counter()
@@ -237,6 +237,105 @@ def demo(out: Path) -> None:
         f"\n{len(results.samples())} sample rows, {len(results.systems())} system rows in "
         f"{time.perf_counter() - started:.1f} s; results in {out}/ (results.parquet, results.csv, run.json)"
     )
+    click.echo(demo_report(results, out).summary())
+
+
+@main.command("report")
+@click.argument("results", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="HTML file to write; its JSON twin goes beside it (report.json).",
+)
+@click.option("--title", help="Title of the page (default: the run id).")
+@click.option(
+    "--gallery",
+    "per_cell",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Gallery samples per system and target emotion (0: no gallery).",
+)
+@click.option(
+    "--worst",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Start each gallery cell with its N worst-scoring samples.",
+)
+@click.option("--worst-by", metavar="METRIC[/SUB]", help="Output that decides 'worst' (default: all headline outputs).")
+@click.option("--link-media", is_flag=True, help="Link media files by relative path instead of embedding them.")
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, path_type=Path),
+    help="The samples' manifest, when the one recorded in run.json is not found.",
+)
+@click.option("--label-set", help="Dataset whose emotion codes the manifest uses (emodb, iemocap, ...).")
+@click.option(
+    "--thumb-px",
+    type=click.IntRange(min=16),
+    default=160,
+    show_default=True,
+    help="Longer side of embedded image thumbnails.",
+)
+@click.option(
+    "--audio-seconds",
+    type=click.FloatRange(min=0.5),
+    default=6.0,
+    show_default=True,
+    help="Length of embedded audio clips.",
+)
+@click.option(
+    "--prosody-plots",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    help="F0-contour plots of speech samples against their references (0: none).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level behind the leaderboard's best marks.",
+)
+def report_command(
+    results: Path,
+    out: Path,
+    title: str | None,
+    per_cell: int,
+    worst: int,
+    worst_by: str | None,
+    link_media: bool,
+    manifest: Path | None,
+    label_set: str | None,
+    thumb_px: int,
+    audio_seconds: float,
+    prosody_plots: int,
+    alpha: float,
+) -> None:
+    """Render RESULTS (a folder written by `emoeval score`) as one self-contained HTML page."""
+    from emoeval.reports.html import report
+
+    written = report(
+        results,
+        out,
+        title=title,
+        per_cell=per_cell,
+        worst=worst,
+        worst_by=worst_by,
+        link_media=link_media,
+        manifest=manifest,
+        label_set=label_set,
+        thumb_px=thumb_px,
+        audio_seconds=audio_seconds,
+        prosody_plots=prosody_plots,
+        alpha=alpha,
+    )
+    click.echo(written.summary())
 
 
 for _command in STATS_COMMANDS:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from emoeval.reports.html import ReportFiles
     from emoeval.results import Results
 
 DEMO_METRICS: tuple[str, ...] = ("face_identity_similarity", "speaker_similarity", "text_distinct_n")
@@ -29,3 +30,10 @@ def run_demo(out: str | Path = "emoeval-demo", *, progress: bool | None = None, 
     from emoeval.api import score
 
     return score(demo_manifest(), metrics=list(DEMO_METRICS), out=out, progress=progress, overwrite=overwrite)
+
+
+def demo_report(results: Results, out: str | Path = "emoeval-demo") -> ReportFiles:
+    """Write the demo's HTML report (``report.html`` and ``report.json``) into ``out``."""
+    from emoeval.reports.html import report
+
+    return report(results, Path(out) / "report.html", title="emoeval demo", manifest=demo_manifest())

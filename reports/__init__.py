@@ -1,4 +1,5 @@
-"""Rendering of results for people: a console summary now; the HTML report arrives with its issue."""
+"""Rendering of results for people: a console summary (:mod:`~emoeval.reports.console`) and one self-contained
+HTML report per results folder (:func:`emoeval.reports.html.report`, ``emoeval report``)."""
 
 # Installed as emoeval.reports through package-dir: importing the folder under its bare name is a mistake.
 if __name__ != "emoeval.reports":

@@ -59,7 +59,17 @@ def test_docstring_examples_run(package):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["score"], ["metrics"], ["models"], ["models", "list"], ["models", "verify"], ["models", "pull"], ["demo"]],
+    [
+        [],
+        ["score"],
+        ["metrics"],
+        ["models"],
+        ["models", "list"],
+        ["models", "verify"],
+        ["models", "pull"],
+        ["demo"],
+        ["report"],
+    ],
 )
 def test_help_everywhere(command):
     result = CliRunner().invoke(main, [*command, "--help"])
