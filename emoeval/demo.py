@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from emoeval.reports.html import ReportFiles
     from emoeval.results import Results
 
-DEMO_METRICS: tuple[str, ...] = ("face_identity_similarity", "speaker_similarity", "text_distinct_n")
+DEMO_METRICS: tuple[str, ...] = (
+    "face_identity_similarity",
+    "speaker_similarity",
+    "speech_mcd",
+    "speech_dnsmos",
+    "text_distinct_n",
+)
 
 
 def demo_manifest() -> Path:
