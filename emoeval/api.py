@@ -28,20 +28,23 @@ def resolve_metrics(
     *,
     real: str | Path | None = None,
     real_system: str | None = None,
+    emotion_reference: str | Path | None = None,
 ) -> list[Metric]:
     """Metric instances from names (default parameters) or instances; ``None`` means every registered metric
     whose modality occurs in ``samples``.
 
     ``real`` / ``real_system`` (a reference set of real outputs) go to every named metric that takes them
-    (FID-style metrics). In the default selection, a metric that cannot run without such settings is left
-    out with a log message instead of failing the run.
+    (FID-style metrics), ``emotion_reference`` (labelled real emotional recordings) to the emotion metrics.
+    In the default selection, a metric that cannot run without such settings is left out with a log message
+    instead of failing the run.
     """
     import inspect
 
     from emoeval.errors import RunConfigError
     from emoeval.registry import create_metric, get_metric_class, metric_names
 
-    reference = {key: value for key, value in (("real", real), ("real_system", real_system)) if value is not None}
+    settings = (("real", real), ("real_system", real_system), ("emotion_reference", emotion_reference))
+    reference = {key: value for key, value in settings if value is not None}
 
     def build(name: str) -> Metric:
         accepted = inspect.signature(get_metric_class(name).__init__).parameters
@@ -70,6 +73,7 @@ def score(
     label_set: str | None = None,
     real: str | Path | None = None,
     real_system: str | None = None,
+    emotion_reference: str | Path | None = None,
     weights: Mapping[str, str | Path] | None = None,
     models_dir: str | Path | None = None,
     allow_network: bool | None = None,
@@ -95,6 +99,9 @@ def score(
         label_set: the dataset whose emotion codes ``target_emotion`` uses (``emodb``, ``iemocap``...).
         real / real_system: the reference set of real outputs for distribution metrics (FID, KID...): a folder
             or manifest, or the name of a system of this run; passed to every metric that takes it.
+        emotion_reference: a labelled set of real emotional recordings (a table with a file and an emotion column,
+            optionally a speaker column, or a ``<emotion>/`` folder) on which the emotion metrics' probe is
+            fitted before scoring (or found in the cache), or the folder of a probe fitted earlier.
         weights: explicit weight locations by model name (a file or a folder), checked by sha256.
         models_dir: where the weight store looks and downloads (default ``$EMOEVAL_MODELS_DIR``).
         allow_network: allow downloading missing weights (default: ``EMOEVAL_OFFLINE=0`` in the environment).
@@ -113,7 +120,9 @@ def score(
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
     sample_list = load_samples(samples, label_set=label_set)
-    metric_list = resolve_metrics(metrics, sample_list, real=real, real_system=real_system)
+    metric_list = resolve_metrics(
+        metrics, sample_list, real=real, real_system=real_system, emotion_reference=emotion_reference
+    )
     if model_pool is None:
         store = WeightStore(
             models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
@@ -122,6 +131,11 @@ def score(
         )
         model_pool = ModelPool(store)
     cache = OutputCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+    from emoeval.reference_models.emotion_probe import attach_emotion_probes
+
+    attach_emotion_probes(
+        metric_list, model_pool, cache, out=Path(out) if out is not None else None, label_set=label_set
+    )
     runner = Runner(
         sample_list,
         metric_list,
@@ -132,6 +146,6 @@ def score(
         resume=resume,
         overwrite=overwrite,
         progress=sys.stderr.isatty() if progress is None else progress,
-        source=str(samples) if isinstance(samples, str | Path) else type(samples).__name__,
+        source=str(Path(samples).resolve()) if isinstance(samples, str | Path) else type(samples).__name__,
     )
     return runner.run()

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from emoeval.cli_models import fit_emotion_probe
 from emoeval.cli_stats import STATS_COMMANDS
 from emoeval.errors import EmoevalError
 from emoeval.version import __version__
@@ -65,6 +66,11 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--label-set", help="Dataset whose emotion codes target_emotion uses (emodb, iemocap, ...).")
 @click.option("--real", type=click.Path(path_type=Path), help="Reference set of real outputs (folder or manifest).")
 @click.option("--real-system", help="A system of MANIFEST that holds the real outputs (the FID/KID reference).")
+@click.option(
+    "--emotion-reference",
+    type=click.Path(path_type=Path),
+    help="Labelled real emotional recordings (table or <emotion>/ folder) or a fitted probe folder (emotion metrics).",
+)
 @click.option("--weights", multiple=True, metavar="NAME=PATH", help="Explicit weight file/folder for a model.")
 @click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder (EMOEVAL_MODELS_DIR).")
 @click.option("--allow-network", is_flag=True, help="Allow downloading missing weights (else offline).")
@@ -81,6 +87,7 @@ def score(
     label_set: str | None,
     real: Path | None,
     real_system: str | None,
+    emotion_reference: Path | None,
     weights: tuple[str, ...],
     models_dir: Path | None,
     allow_network: bool,
@@ -102,6 +109,7 @@ def score(
         label_set=label_set,
         real=real,
         real_system=real_system,
+        emotion_reference=emotion_reference,
         weights=_parse_weights(weights),
         models_dir=models_dir,
         allow_network=True if allow_network else None,
@@ -141,6 +149,9 @@ def list_metrics() -> None:
 @main.group()
 def models() -> None:
     """Reference models: list them, verify their weights, pull missing weights."""
+
+
+models.add_command(fit_emotion_probe)
 
 
 def _store(models_dir: Path | None) -> Any:

@@ -1,0 +1,567 @@
+"""Speech emotion metrics: emotion accuracy, emotion preservation, emotion similarity, and an arousal proxy.
+
+The recognizer is emoeval's speech emotion probe (``speech-emotion-probe``, see
+:mod:`emoeval.reference_models.speech_emotion`): a multinomial logistic regression on [Whisper tiny.en encoder
+embedding ‖ prosodic and spectral functionals], fitted on a labelled **reference set of real emotional speech**
+— the protocol of papers that train a recognizer on the real corpus (ESD, EmoDB, ...) and apply it to generated
+speech. Give the set with ``emotion_reference=`` (``--emotion-reference``): a labelled table or folder (the probe
+is fitted on the fly, or found in the cache), or the folder of a probe fitted with ``emoeval models
+fit-emotion-probe``. Without it these metrics are left out of default runs. The ``*_speechbrain`` variants use
+speechbrain's wav2vec2 IEMOCAP recognizer (neutral, angry, happy, sad) pulled from the hub instead.
+
+A recognizer's output for a recording is [probabilities over its labels ‖ embedding] (for the probe, the
+embedding is its standardised input features). Values are comparable only within one recognizer *and one
+reference set*. The maths lives in :mod:`emoeval.metrics.emotion_scores`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from emoeval.errors import RunConfigError, SampleInputError
+from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
+from emoeval.metrics.emotion_scores import accuracy_summary, js_divergence, not_scorable_message, predicted_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from emoeval.context import ScoringContext
+    from emoeval.samples import Sample
+    from emoeval.stats.aggregate import BootstrapSettings
+
+PROBE = "speech-emotion-probe"
+WHISPER_ENCODER = "whisper-tiny-en-encoder"
+FUNCTIONALS = "speech-prosody-functionals"
+PROBE_MODELS: tuple[str, ...] = (WHISPER_ENCODER, FUNCTIONALS, PROBE)
+SPEECHBRAIN = "speechbrain-emotion-iemocap"
+_INF = math.inf
+#: the functionals the arousal proxy averages (after standardisation against the reference set), all rising
+#: with arousal: F0 level and range, energy dynamics, spectral balance toward high frequencies, speaking rate
+AROUSAL_COMPONENTS: tuple[str, ...] = (
+    "f0_median_st",
+    "f0_range_st",
+    "energy_range_db",
+    "alpha_ratio_db",
+    "speaking_rate",
+)
+_PROBE_CITATION = (
+    "Radford et al. 2023 (Whisper encoder); Eyben et al. 2016 (eGeMAPS functionals); probe protocol as in "
+    "Zhou et al. 2021 (ESD) and Pepino et al. 2021"
+)
+
+
+def arousal_proxy(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> float:
+    """Mean of the standardised components ((value − mean) / scale): 0 = the reference set's average.
+
+    >>> arousal_proxy(np.array([2.0, 0.0]), np.array([1.0, 0.0]), np.array([1.0, 2.0]))
+    0.5
+    """
+    z = (np.asarray(values, dtype=np.float64) - np.asarray(mean, dtype=np.float64)) / np.asarray(scale, dtype=float)
+    return float(np.mean(z))
+
+
+def _recognizer_note(reference: str | None) -> str:
+    return f" (emotion reference: {reference})" if reference else ""
+
+
+class _SpeechEmotionMetric(SampleMetric):
+    """Shared: which recognizer (registry name), the probe it needs, and the labels it can say.
+
+    A recognizer model has ``labels`` and ``recognize(context, items)`` → [probabilities ‖ embedding] per item.
+    """
+
+    recognizer: ClassVar[str] = PROBE
+    #: the probe model these metrics fit or load from ``emotion_reference`` (None: a recognizer with weights)
+    probe_model: ClassVar[str | None] = PROBE
+    batch_size = 16
+
+    def __init__(self, *, emotion_reference: str | Path | None = None) -> None:
+        if emotion_reference is None:
+            raise RunConfigError(
+                f"{type(self).spec.name} needs a speech emotion recognizer fitted on real emotional speech: give "
+                "emotion_reference=<a labelled table or folder of real emotional recordings, or the folder of a "
+                "probe fitted with `emoeval models fit-emotion-probe`> (CLI: --emotion-reference)"
+            )
+        self.emotion_reference = str(emotion_reference)
+        self._labels: tuple[str, ...] | None = None
+
+    def _model(self, context: ScoringContext) -> Any:
+        model = context.model(self.recognizer)
+        self._labels = tuple(model.labels)
+        return model
+
+    def _recognize(
+        self, context: ScoringContext, items: Sequence[Path]
+    ) -> tuple[tuple[str, ...], list[tuple[np.ndarray, np.ndarray] | SampleInputError]]:
+        """The recognizer's labels, and per item (probabilities, embedding) or the error."""
+        from emoeval.reference_models.emotion_probe import split_recognition
+
+        model = self._model(context)
+        labels = tuple(model.labels)
+        outputs = model.recognize(context, list(items)) if items else []
+        return labels, [
+            output if isinstance(output, SampleInputError) else split_recognition(output, len(labels))
+            for output in outputs
+        ]
+
+    def _labels_for_summary(self, rows: pd.DataFrame) -> list[str]:
+        if self._labels is not None:
+            return list(self._labels)
+        seen = {str(v) for v in rows["label"].dropna()} | {str(v) for v in rows["target_emotion"].dropna()}
+        return sorted(seen)
+
+
+class _WeightsRecognizerMixin:
+    """For recognizers with their own weights (no reference set): no ``emotion_reference`` parameter."""
+
+    probe_model: ClassVar[str | None] = None
+    run_by_default: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.emotion_reference = None
+        self._labels = None
+
+
+# -- 1. emotion accuracy ------------------------------------------------------------------------------------------
+
+
+class SpeechEmotionAccuracy(_SpeechEmotionMetric):
+    """Does a recognizer hear the target emotion in the generated speech? (emotion accuracy, macro-F1)
+
+    **Meaning.** Each recording (16 kHz) is classified by emoeval's speech emotion probe fitted on the
+    ``emotion_reference`` set of real emotional speech (Whisper tiny.en encoder ‖ prosodic and spectral
+    functionals → multinomial logistic regression). ``correct`` is 1 when its top label is the sample's target
+    emotion: its system mean is the *emotion accuracy* emotional TTS and voice-conversion papers report (with
+    their own recognizers: values are comparable only within one recognizer and reference set).
+    ``target_probability`` is the recognizer's probability of the target; the predicted label is in the
+    ``label`` column. Per system: ``macro_f1`` over the target emotions present (seeded bootstrap interval),
+    ``recall`` per target emotion (Wilson interval) and the ``confusion`` counts (true class in
+    ``target_emotion``, predicted class in ``label``, one cell per recognizer label).
+
+    **Range and direction.** correct, target_probability, accuracy, macro_f1, recall in [0, 1], higher is
+    better; confusion counts have no direction. Chance is about 1/K for K labels. How good the recognizer is
+    on real speech is measured when it is fitted (``emoeval models fit-emotion-probe`` prints leave-one-
+    speaker-out accuracy and macro-F1): read every accuracy against that ceiling. On the 20 EmoDB clips of
+    ``../shared/data`` (2 speakers, 7 emotions) leave-one-speaker-out accuracy is 0.55 (chance 0.20).
+
+    **Needs.** Audio in ``path``, a ``target_emotion``, and ``emotion_reference`` (run option). A target the
+    recognizer cannot say (not among the reference set's emotions) is a per-sample "not scorable" error,
+    never counted as wrong; bad audio (empty, silent, < 100 ms of speech) is a per-sample error.
+
+    **Source.** Emotion accuracy with a recognizer trained on the real corpus, e.g. Zhou et al. 2021 (ESD,
+    "Seen and unseen emotional style transfer", ICASSP); Radford et al. 2023 (Whisper); Eyben et al. 2016.
+
+    >>> SpeechEmotionAccuracy(emotion_reference="ref.csv").spec.models
+    ('whisper-tiny-en-encoder', 'speech-prosody-functionals', 'speech-emotion-probe')
+    """
+
+    spec = MetricSpec(
+        name="speech_emotion_accuracy",
+        modality="speech",
+        scope="sample",
+        outputs=(
+            Output(
+                "correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)"
+            ),
+            Output(
+                "target_probability",
+                higher_is_better=True,
+                range=(0.0, 1.0),
+                description="recognizer's probability of the target emotion",
+            ),
+            Output(
+                "macro_f1",
+                higher_is_better=True,
+                range=(0.0, 1.0),
+                description="macro-F1 over the target emotions present (bootstrap CI)",
+                scope="system",
+            ),
+            Output(
+                "recall",
+                higher_is_better=True,
+                range=(0.0, 1.0),
+                description="per target emotion: share recognized as it (Wilson CI)",
+                scope="system",
+            ),
+            Output(
+                "confusion",
+                higher_is_better=None,
+                range=(0.0, _INF),
+                description="count of samples of target_emotion predicted as label (no direction)",
+                scope="system",
+            ),
+        ),
+        version="1.0.0",
+        needs=frozenset({"target_emotion"}),
+        models=PROBE_MODELS,
+        summary="emotion accuracy of generated speech by a probe fitted on real emotional speech (+ F1, recall)",
+        citation=_PROBE_CITATION,
+    )
+
+    def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        labels = tuple(self._model(context).labels)
+        scores: list[SampleScore | None] = [None] * len(samples)
+        todo = []
+        for index, sample in enumerate(samples):
+            if sample.target_emotion in labels:
+                todo.append(index)
+            else:
+                scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion, labels))
+        _, outputs = self._recognize(context, [samples[i].path for i in todo])  # type: ignore[misc]
+        for index, output in zip(todo, outputs, strict=True):
+            if isinstance(output, SampleInputError):
+                scores[index] = SampleScore.failed(output)
+                continue
+            probabilities, _ = output
+            target = samples[index].target_emotion
+            assert target is not None
+            predicted = predicted_label(probabilities, labels)
+            scores[index] = SampleScore(
+                values={
+                    "correct": float(predicted == target),
+                    "target_probability": float(probabilities[labels.index(target)]),
+                },
+                label=predicted,
+            )
+        return [score for score in scores if score is not None]
+
+    def summarize(self, rows: pd.DataFrame, bootstrap: BootstrapSettings) -> list[SystemValue]:
+        return accuracy_summary(rows, self._labels_for_summary(rows), bootstrap)
+
+
+# -- 2. emotion preservation (voice conversion) ---------------------------------------------------------------
+
+
+class SpeechEmotionPreservation(_SpeechEmotionMetric):
+    """Does the converted speech keep the source's emotion? (agreement of the recognizer on source and output)
+
+    **Meaning.** The generated recording (``path``) and its source (``reference``: the input of a voice
+    conversion, or any recording whose emotion should be kept) are classified by the same recognizer,
+    giving distributions p_out and p_src over its labels. ``same_label`` is 1 when both get the same top label
+    (its mean is the *same-predicted-label rate*); ``js_divergence`` is the Jensen–Shannon divergence (base 2)
+    between p_out and p_src; ``source_emotion_probability`` is p_out of the source's top label. No emotion
+    label is needed: the recognizer's own reading of the source is the target, so a recognizer that misreads
+    the source still measures agreement (which is what preservation is), not correctness.
+
+    **Range and direction.** same_label and source_emotion_probability in [0, 1], higher is better;
+    js_divergence in [0, 1], lower is better (0: identical distributions). The output's predicted label is
+    in ``label``.
+
+    **Needs.** ``path``, ``reference`` (the source recording) and ``emotion_reference`` (run option). Bad
+    audio on either side is a per-sample error.
+
+    **Source.** Emotion preservation of voice conversion as evaluated for Emo-StarGAN (Ghosh et al. 2023,
+    Interspeech) with a recognizer's agreement; Lin 1991 (Jensen–Shannon divergence).
+
+    >>> SpeechEmotionPreservation.spec.output("js_divergence").higher_is_better
+    False
+    """
+
+    spec = MetricSpec(
+        name="speech_emotion_preservation",
+        modality="speech",
+        scope="sample",
+        outputs=(
+            Output(
+                "same_label", higher_is_better=True, range=(0.0, 1.0), description="top label of output = of source"
+            ),
+            Output(
+                "js_divergence",
+                higher_is_better=False,
+                range=(0.0, 1.0),
+                description="JS divergence (base 2) of the emotion distributions, output vs source",
+            ),
+            Output(
+                "source_emotion_probability",
+                higher_is_better=True,
+                range=(0.0, 1.0),
+                description="output's probability of the source's top emotion",
+            ),
+        ),
+        version="1.0.0",
+        needs=frozenset({"reference"}),
+        models=PROBE_MODELS,
+        summary="emotion preservation source → output (same predicted label, JS divergence) by the speech probe",
+        citation="Ghosh et al. 2023 (Emo-StarGAN); Lin 1991 (JS divergence); " + _PROBE_CITATION,
+    )
+
+    def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        items = [s.path for s in samples] + [Path(s.reference) for s in samples]  # type: ignore[arg-type,misc]
+        labels, outputs = self._recognize(context, items)  # type: ignore[arg-type]
+        scores = []
+        for index in range(len(samples)):
+            output, source = outputs[index], outputs[len(samples) + index]
+            if isinstance(output, SampleInputError):
+                scores.append(SampleScore.failed(f"output: {output}"))
+                continue
+            if isinstance(source, SampleInputError):
+                scores.append(SampleScore.failed(f"reference: {source}"))
+                continue
+            p_out, p_src = output[0], source[0]
+            out_label, src_label = predicted_label(p_out, labels), predicted_label(p_src, labels)
+            scores.append(
+                SampleScore(
+                    values={
+                        "same_label": float(out_label == src_label),
+                        "js_divergence": js_divergence(p_out, p_src),
+                        "source_emotion_probability": float(p_out[labels.index(src_label)]),
+                    },
+                    label=out_label,
+                )
+            )
+        return scores
+
+
+# -- 3. emotion similarity in the recognizer's embedding space ------------------------------------------------------
+
+_SEPARATION_OUTPUTS = (
+    ("reference_within_emotion", "within_emotion", "reference set: mean cosine of same-emotion pairs"),
+    ("reference_across_emotion", "across_emotion", "reference set: mean cosine of different-emotion pairs"),
+    ("reference_separation_auc", "auc", "reference set: P(same-emotion pair more similar than different)"),
+    (
+        "reference_speaker_vs_emotion_auc",
+        "speaker_vs_emotion_auc",
+        "reference set: P(same speaker, other emotion more similar than other speaker, same emotion)",
+    ),
+)
+
+
+class SpeechEmotionSimilarity(_SpeechEmotionMetric):
+    """Cosine similarity to a reference utterance in the emotion recognizer's embedding space — read with care.
+
+    **Meaning.** The generated recording (``path``) and a reference utterance (``reference``, e.g. a real
+    recording of the target emotion, or the source of a conversion) are embedded in the space the speech
+    emotion probe classifies in: the Whisper-encoder and functional features standardised over the reference
+    set. ``cosine`` is their cosine similarity. **What it does not measure:** this space is not an emotion
+    space. Like every utterance-embedding cosine it tracks speaker, content, language and recording conditions
+    at least as much as emotion (emotion2vec and similar toolkits report cosines above 0.93 between utterances
+    of *different* emotions), so a high value does not mean "same emotion". Each system therefore also gets the
+    **separation check** computed on the reference set when the probe was fitted: mean cosine of same-emotion
+    pairs (``reference_within_emotion``) and of different-emotion pairs (``reference_across_emotion``), the
+    probability that a same-emotion pair is more similar than a different-emotion pair
+    (``reference_separation_auc``; 0.5 = the space ignores emotion) and, when speakers are known, the
+    probability that two emotions of one speaker are more similar than one emotion of two speakers
+    (``reference_speaker_vs_emotion_auc``; above 0.5 = the space tracks the speaker more than the emotion).
+    On the 20 EmoDB clips of ``../shared/data`` the separation AUC is about 0.6: a weak signal. Prefer
+    ``speech_emotion_accuracy`` and ``speech_emotion_preservation``, which read the recognizer's decision.
+
+    **Range and direction.** cosine in [-1, 1], higher is better (more similar to the reference in this
+    space); the reference-set values describe the space (no direction).
+
+    **Needs.** ``path``, ``reference`` and ``emotion_reference`` (run option).
+
+    **Source.** Embedding-similarity emotion metrics as in emotion2vec-based evaluation (Ma et al. 2024,
+    emotion2vec, ACL Findings), with the separation check emoeval adds; Radford et al. 2023 (Whisper).
+
+    >>> [o.name for o in SpeechEmotionSimilarity.spec.outputs if o.scope == "system"][:2]
+    ['reference_within_emotion', 'reference_across_emotion']
+    """
+
+    spec = MetricSpec(
+        name="speech_emotion_similarity",
+        modality="speech",
+        scope="sample",
+        outputs=(
+            Output("cosine", higher_is_better=True, range=(-1.0, 1.0), description="cosine in the probe's input space"),
+            *(
+                Output(name, higher_is_better=None, range=(-1.0, 1.0), description=text, scope="system")
+                for name, _, text in _SEPARATION_OUTPUTS
+            ),
+        ),
+        version="1.0.0",
+        needs=frozenset({"reference"}),
+        models=PROBE_MODELS,
+        summary="cosine to a reference utterance in the speech probe's space, with the reference-set separation check",
+        citation="Ma et al. 2024 (emotion2vec); " + _PROBE_CITATION,
+    )
+
+    def __init__(self, *, emotion_reference: str | Path | None = None) -> None:
+        super().__init__(emotion_reference=emotion_reference)
+        self._separation: dict[str, float] | None = None
+        self._reference_pairs = 0
+
+    def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        from emoeval.metrics.similarity import cosine_similarity
+
+        model = self._model(context)
+        probe = getattr(model, "probe", None)
+        if probe is not None:
+            separation = probe.report.get("separation") or {}
+            self._separation = {key: float(value) for key, value in separation.items() if value is not None}
+        items = [s.path for s in samples] + [Path(s.reference) for s in samples]  # type: ignore[arg-type,misc]
+        _, outputs = self._recognize(context, items)  # type: ignore[arg-type]
+        scores = []
+        for index in range(len(samples)):
+            output, reference = outputs[index], outputs[len(samples) + index]
+            if isinstance(output, SampleInputError):
+                scores.append(SampleScore.failed(f"output: {output}"))
+            elif isinstance(reference, SampleInputError):
+                scores.append(SampleScore.failed(f"reference: {reference}"))
+            else:
+                scores.append(SampleScore(values={"cosine": cosine_similarity(output[1], reference[1])}))
+        return scores
+
+    def summarize(self, rows: pd.DataFrame, bootstrap: BootstrapSettings) -> list[SystemValue]:
+        if not self._separation:
+            return []
+        pairs = int(self._separation.get("n_within", 0) + self._separation.get("n_across", 0))
+        return [
+            SystemValue(name, float(self._separation[key]), n=pairs, statistic="reference_set")
+            for name, key, _ in _SEPARATION_OUTPUTS
+            if key in self._separation and math.isfinite(self._separation[key])
+        ]
+
+
+# -- 4. arousal proxy ---------------------------------------------------------------------------------------------
+
+
+class SpeechArousalProxy(_SpeechEmotionMetric):
+    """A prosodic *proxy* for arousal (activation) — not an emotion, not a validated arousal rating.
+
+    **Meaning.** Five acoustic correlates of vocal arousal from the speech probe's functionals (16 kHz, over
+    the speech span): F0 median and 5–95 % range (semitones), energy range (dB), alpha ratio (dB of 1–5 kHz over
+    50 Hz–1 kHz) and speaking rate (syllable nuclei per second). Each is standardised against the reference set
+    the probe was fitted on (its mean and standard deviation) and ``arousal_proxy`` is their mean: 0 is the
+    reference set's average, +1 one standard deviation more "activated" on average. When the sample has a
+    ``reference`` recording, ``arousal_proxy_vs_reference`` is the output's proxy minus the reference's — with a
+    reference by the same speaker this cancels most of the speaker's own F0 level and speaking style. The
+    functionals are invariant to recording gain, so loudness is deliberately not part of it.
+
+    **Range and direction.** Unbounded, no direction (higher = more activated than the reference set; whether
+    that is good depends on the target emotion). Known confounds: F0 level differs between speakers (a
+    female voice reads higher than a male one at equal arousal — use the ``_vs_reference`` value with a same-
+    speaker reference), text and language change speaking rate. On EmoDB's 20 clips (two speakers) the proxy
+    ranks anger, happiness and fear above sadness, boredom and neutral (see the integration test for the AUC).
+
+    **Needs.** Audio in ``path`` and ``emotion_reference`` (run option, for the norms); ``reference`` optional.
+
+    **Source.** Acoustic correlates of arousal: Scherer 2003 (Speech Communication 40), Eyben et al. 2016
+    (eGeMAPS: alpha ratio, F0, loudness), Schuller et al. 2009.
+
+    >>> SpeechArousalProxy.spec.headline.higher_is_better is None
+    True
+    """
+
+    spec = MetricSpec(
+        name="speech_arousal_proxy",
+        modality="speech",
+        scope="sample",
+        outputs=(
+            Output(
+                "arousal_proxy",
+                higher_is_better=None,
+                range=(-_INF, _INF),
+                description="mean standardised F0 level/range, energy range, alpha ratio, rate (proxy)",
+            ),
+            Output(
+                "arousal_proxy_vs_reference",
+                higher_is_better=None,
+                range=(-_INF, _INF),
+                description="arousal proxy of the output minus that of the reference recording",
+            ),
+        ),
+        version="1.0.0",
+        models=PROBE_MODELS,
+        summary="prosodic arousal PROXY (F0, energy range, alpha ratio, rate) standardised on the reference set",
+        citation="Scherer 2003; Eyben et al. 2016 (eGeMAPS)",
+    )
+
+    def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        from emoeval.reference_models.speech_emotion import FUNCTIONAL_NAMES
+
+        model = self._model(context)
+        probe = model.probe
+        offset = 0
+        for block in probe.blocks:
+            if block.model == FUNCTIONALS:
+                break
+            offset += block.dim
+        columns = np.array([offset + FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS])
+        mean, scale = probe.scaler_mean[columns], probe.scaler_scale[columns]
+        positions = [FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS]
+        items: list[Path] = [s.path for s in samples]  # type: ignore[misc]
+        with_reference = [i for i, s in enumerate(samples) if s.reference is not None]
+        items += [Path(samples[i].reference) for i in with_reference]  # type: ignore[arg-type]
+        outputs = context.outputs(FUNCTIONALS, items)
+        reference_of = {i: outputs[len(samples) + k] for k, i in enumerate(with_reference)}
+        scores = []
+        for index in range(len(samples)):
+            output = outputs[index]
+            if isinstance(output, SampleInputError):
+                scores.append(SampleScore.failed(output))
+                continue
+            value = arousal_proxy(np.asarray(output)[positions], mean, scale)
+            values = {"arousal_proxy": value}
+            warning = None
+            reference = reference_of.get(index)
+            if isinstance(reference, SampleInputError):
+                warning = f"reference: {reference}; arousal_proxy_vs_reference left out"
+            elif reference is not None:
+                values["arousal_proxy_vs_reference"] = value - arousal_proxy(
+                    np.asarray(reference)[positions], mean, scale
+                )
+            scores.append(SampleScore(values=values, warning=warning))
+        return scores
+
+
+# -- the hub recognizer: speechbrain wav2vec2 IEMOCAP (off by default; pull its files first) ---------------------
+
+_SPEECHBRAIN_CITATION = (
+    "Ravanelli et al. 2021 (SpeechBrain); Baevski et al. 2020 (wav2vec 2.0); Busso et al. 2008 (IEMOCAP)"
+)
+
+
+class SpeechEmotionAccuracySpeechBrain(_WeightsRecognizerMixin, SpeechEmotionAccuracy):
+    """:class:`SpeechEmotionAccuracy` with speechbrain's wav2vec2 IEMOCAP recognizer (neutral, angry, happy, sad).
+
+    Same outputs; targets other than those four are "not scorable". Off by default: its files come from the
+    hub (``emoeval models pull speechbrain-emotion-iemocap``). Its IEMOCAP accuracy is 78.7 % (speechbrain's
+    model card); values are comparable only within this recognizer.
+
+    >>> SpeechEmotionAccuracySpeechBrain.spec.models
+    ('speechbrain-emotion-iemocap',)
+    """
+
+    recognizer = SPEECHBRAIN
+    spec = replace(
+        SpeechEmotionAccuracy.spec,
+        name="speech_emotion_accuracy_speechbrain",
+        models=(SPEECHBRAIN,),
+        summary="emotion accuracy of generated speech by speechbrain's wav2vec2 IEMOCAP recognizer (4 emotions)",
+        citation=_SPEECHBRAIN_CITATION,
+    )
+
+
+class SpeechEmotionPreservationSpeechBrain(_WeightsRecognizerMixin, SpeechEmotionPreservation):
+    """:class:`SpeechEmotionPreservation` with speechbrain's wav2vec2 IEMOCAP recognizer (off by default).
+
+    >>> SpeechEmotionPreservationSpeechBrain.spec.name
+    'speech_emotion_preservation_speechbrain'
+    """
+
+    recognizer = SPEECHBRAIN
+    spec = replace(
+        SpeechEmotionPreservation.spec,
+        name="speech_emotion_preservation_speechbrain",
+        models=(SPEECHBRAIN,),
+        summary="emotion preservation source → output by speechbrain's wav2vec2 IEMOCAP recognizer",
+        citation="Lin 1991 (JS divergence); " + _SPEECHBRAIN_CITATION,
+    )
+
+
+__all__ = [
+    "AROUSAL_COMPONENTS",
+    "SpeechArousalProxy",
+    "SpeechEmotionAccuracy",
+    "SpeechEmotionAccuracySpeechBrain",
+    "SpeechEmotionPreservation",
+    "SpeechEmotionPreservationSpeechBrain",
+    "SpeechEmotionSimilarity",
+    "arousal_proxy",
+]
