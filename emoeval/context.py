@@ -28,7 +28,13 @@ def content_key(item: Path | str) -> tuple[str, bytes | None]:
         except OSError as exc:
             raise SampleInputError(f"cannot read {item}: {exc.strerror or exc}") from None
         return hashlib.sha256(data).hexdigest(), data
-    return hashlib.sha256(item.encode("utf-8")).hexdigest(), None
+    try:
+        encoded = item.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from undecodable bytes
+        raise SampleInputError(
+            f"text is not valid Unicode ({exc.reason} at position {exc.start}); save the manifest as UTF-8"
+        ) from None
+    return hashlib.sha256(encoded).hexdigest(), None
 
 
 class ScoringContext:

@@ -698,6 +698,17 @@ def _environment() -> dict[str, Any]:
         "speechbrain",
         "deepface",
         "torchmetrics",
+        "scikit-learn",
+        "speechmos",
+        "pesq",
+        "pystoi",
+        "pyworld",
+        "transformers",
+        "sentence-transformers",
+        "sacrebleu",
+        "rouge-score",
+        "nrclex",
+        "vaderSentiment",
     ):
         try:
             packages[name] = metadata.version(name)

@@ -39,30 +39,36 @@ _MANIFEST_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet", ".pq"})
 _INF = math.inf
 
 
-def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple[Path, str | None]]:
-    """The files of a reference set and their emotion (or None): a manifest's samples of ``modality``, or the
-    images (face) / recordings (speech) in a folder.
+def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple[Path | str, str | None]]:
+    """The items of a reference set and their emotion (or None): a manifest's samples of ``modality``, or the
+    images (face) / recordings (speech) / text files (text) in a folder.
 
     A manifest (CSV/JSONL/Parquet) contributes every sample of the modality it lists, whatever its system, with
-    its ``target_emotion``. A folder contributes every matching file below it (sorted; any depth); a file whose
-    parent folder (below ``real``) is named by an emotion label (``happy/``, ``<system>/neutral/``) gets that
-    emotion.
+    its ``target_emotion`` (text samples: their ``text``). A folder contributes every matching file below it
+    (sorted; any depth); a file whose parent folder (below ``real``) is named by an emotion label (``happy/``,
+    ``<system>/neutral/``) gets that emotion. For text, each non-empty line of a ``.txt`` file is one reference
+    text (read as UTF-8; undecodable bytes become U+FFFD), and ``real`` may also be a single ``.txt`` file.
     """
     from emoeval.errors import UnknownLabelError
     from emoeval.labels import normalize_label
-    from emoeval.samples import AUDIO_SUFFIXES, IMAGE_SUFFIXES, read_manifest
+    from emoeval.samples import AUDIO_SUFFIXES, IMAGE_SUFFIXES, TEXT_SUFFIXES, read_manifest
 
-    suffixes = {"face": IMAGE_SUFFIXES, "speech": AUDIO_SUFFIXES}.get(modality)
+    suffixes = {"face": IMAGE_SUFFIXES, "speech": AUDIO_SUFFIXES, "text": TEXT_SUFFIXES}.get(modality)
     if suffixes is None:
-        raise RunConfigError(f"reference sets of {modality!r} samples are not supported (face or speech)")
+        raise RunConfigError(f"reference sets of {modality!r} samples are not supported (face, speech or text)")
     root = Path(real).expanduser()
     if not root.exists():
         raise RunConfigError(f"the reference set {root} does not exist; give a folder of real {modality} or a manifest")
+    if root.is_file() and modality == "text" and root.suffix.lower() in TEXT_SUFFIXES:
+        return [(line, None) for line in _text_lines(root)]
     if root.is_file():
         if root.suffix.lower() not in _MANIFEST_SUFFIXES:
             raise RunConfigError(f"the reference set {root} is neither a folder nor a .csv/.jsonl/.parquet manifest")
-        return [(s.path, s.target_emotion) for s in read_manifest(root) if s.modality == modality and s.path]
-    items: list[tuple[Path, str | None]] = []
+        samples = [s for s in read_manifest(root) if s.modality == modality]
+        if modality == "text":
+            return [(s.text, s.target_emotion) for s in samples if s.text]
+        return [(s.path, s.target_emotion) for s in samples if s.path]
+    items: list[tuple[Path | str, str | None]] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
         emotion: str | None = None
         if path.parent != root:
@@ -70,8 +76,16 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
                 emotion = normalize_label(path.parent.name)
             except UnknownLabelError:
                 emotion = None
-        items.append((path, emotion))
+        if modality == "text":
+            items.extend((line, emotion) for line in _text_lines(path))
+        else:
+            items.append((path, emotion))
     return items
+
+
+def _text_lines(path: Path) -> list[str]:
+    """The non-empty lines of a text file (UTF-8; undecodable bytes become U+FFFD)."""
+    return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
 
 
 def _unique_by_identity(states: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
@@ -94,10 +108,13 @@ class ReferenceSetMetric(CorpusMetric):
     """The shared reference-set logic: which files are real, loading them once, per-emotion lookup.
 
     Subclasses set ``model`` (a reference-model name whose output is a feature vector) and implement
-    :meth:`_reset_reference`, :meth:`_add_reference` and :meth:`compute`.
+    :meth:`_reset_reference`, :meth:`_add_reference` and :meth:`compute`. A subclass with
+    ``sample_references = True`` may be built with neither ``real`` nor ``real_system``: its reference set is
+    then the distinct ``reference`` values of the run's samples (e.g. the human responses of a dialogue set).
     """
 
     model: ClassVar[str]
+    sample_references: ClassVar[bool] = False
     batch_size: ClassVar[int] = 64
     max_resamples: ClassVar[int | None] = 100
     interval = "bootstrap_debiased"  # resamples repeat images, which inflates distances: centre on the value
@@ -106,7 +123,8 @@ class ReferenceSetMetric(CorpusMetric):
         self, *, real: str | Path | None = None, real_system: str | None = None, by_emotion: bool = False
     ) -> None:
         name = type(self).spec.name
-        if (real is None) == (real_system is None):
+        from_samples = real is None and real_system is None and self.sample_references
+        if (real is None) == (real_system is None) and not from_samples:
             raise RunConfigError(
                 f"{name} compares each system with a reference set: give exactly one of real=<folder or manifest "
                 f"of real images> or real_system=<the run's system holding them>"
@@ -124,16 +142,22 @@ class ReferenceSetMetric(CorpusMetric):
         return frozenset() if self.real_system is None else frozenset({self.real_system})
 
     # -- the reference set --------------------------------------------------------------------------------
-    def _reference_items(self, samples: Sequence[Sample]) -> list[tuple[Path, str | None]]:
+    def _reference_items(self, samples: Sequence[Sample]) -> list[tuple[Path | str, str | None]]:
         modality = self.spec.modality
-        if self.real is not None:
+        if self.real is None and self.real_system is None:
+            distinct = dict.fromkeys(
+                s.reference for s in samples if s.modality == modality and s.reference not in (None, "")
+            )
+            items: list[tuple[Path | str, str | None]] = [(reference, None) for reference in distinct]  # type: ignore[misc]
+            where = "the samples' reference column"
+        elif self.real is not None:
             items = reference_items(self.real, modality)
             where = f"real={str(self.real)!r}"
         else:
             items = [
-                (s.path, s.target_emotion)
+                (self._model_input(s), s.target_emotion)
                 for s in samples
-                if s.system == self.real_system and s.modality == modality and s.path is not None
+                if s.system == self.real_system and s.modality == modality and (s.path or s.text) is not None
             ]
             where = f"real_system={self.real_system!r}"
             if not items:
@@ -156,7 +180,7 @@ class ReferenceSetMetric(CorpusMetric):
         size = 0
         for start in range(0, len(items), self.batch_size):
             batch = items[start : start + self.batch_size]
-            outputs = context.outputs(self.model, [path for path, _ in batch])
+            outputs = self._outputs(context, [item for item, _ in batch])
             rows: list[np.ndarray] = []
             labels: list[str | None] = []
             for (_, emotion), output in zip(batch, outputs, strict=True):
@@ -196,10 +220,30 @@ class ReferenceSetMetric(CorpusMetric):
         return [f"{len(self.reference_errors)} reference file(s) skipped, e.g. " + "; ".join(self.reference_errors[:2])]
 
     # -- per sample ---------------------------------------------------------------------------------------
+    def _model_input(self, sample: Sample) -> Path | str:
+        """What the model embeds for a sample: its file, or for a text sample its text."""
+        return sample.text if sample.modality == "text" else sample.path  # type: ignore[return-value]
+
+    def _check_input(self, item: Path | str) -> Path | str:
+        """Hook: raise :class:`SampleInputError` for an input the model must not be given (default: none)."""
+        return item
+
+    def _outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[Any]:
+        """The model's outputs for ``items`` (through the cache), with :meth:`_check_input` failures in place."""
+        checked: list[Any] = []
+        for item in items:
+            try:
+                checked.append(self._check_input(item))
+            except SampleInputError as exc:
+                checked.append(exc)
+        good = [item for item in checked if not isinstance(item, SampleInputError)]
+        computed = iter(context.outputs(self.model, good) if good else [])
+        return [item if isinstance(item, SampleInputError) else next(computed) for item in checked]
+
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
         import numpy as np
 
-        outputs = context.outputs(self.model, [sample.path for sample in samples])  # type: ignore[misc]
+        outputs = self._outputs(context, [self._model_input(sample) for sample in samples])
         return [
             output if isinstance(output, SampleInputError) else np.asarray(output, dtype=np.float32).ravel()
             for output in outputs

@@ -1,12 +1,21 @@
-"""Lexical diversity of generated responses: distinct-n (Li et al. 2016)."""
+"""Lexical diversity of generated responses: distinct-n (Li et al. 2016), self-BLEU (Zhu et al. 2018), n-gram
+entropy (Zhang et al. 2018) and repetition.
+
+All are corpus metrics over a system's responses. Under the runner's bootstrap, a resample repeats some
+responses: the statistics here treat repeated copies of one response as that response counted several times
+(weights), never as a response repeating another — otherwise resampling alone would look like repetition.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from emoeval.errors import SampleInputError
 from emoeval.metric import CorpusMetric, MetricSpec, Output
 
 if TYPE_CHECKING:
@@ -47,9 +56,9 @@ def distinct_n(token_lists: Sequence[Sequence[str]], n: int) -> float:
 
 
 class DistinctN(CorpusMetric):
-    """Distinct-1 and distinct-2 of a system's responses: how much of what it says is not repetition.
+    """Distinct-1, -2 and -3 of a system's responses: how much of what it says is not repetition.
 
-    **Meaning.** The number of unique unigrams (bigrams) divided by the total number of unigrams (bigrams)
+    **Meaning.** The number of unique unigrams (bigrams, trigrams) divided by the total number of them
     over all responses of a system, as defined by Li et al. (2016) to measure the blandness of dialogue
     generators ("I don't know" everywhere scores low). Tokens are lower-cased words (see :func:`tokenize`).
     It is a corpus metric: it depends on the set of responses, and falls as a system produces more text,
@@ -64,7 +73,7 @@ class DistinctN(CorpusMetric):
     Conversation Models. NAACL.
 
     >>> DistinctN().compute([["i", "see"], ["i", "see"]])
-    {'distinct_1': 0.5, 'distinct_2': 0.5}
+    {'distinct_1': 0.5, 'distinct_2': 0.5, 'distinct_3': nan}
     """
 
     spec = MetricSpec(
@@ -74,9 +83,10 @@ class DistinctN(CorpusMetric):
         outputs=(
             Output("distinct_1", higher_is_better=True, range=(0.0, 1.0), description="unique / total unigrams"),
             Output("distinct_2", higher_is_better=True, range=(0.0, 1.0), description="unique / total bigrams"),
+            Output("distinct_3", higher_is_better=True, range=(0.0, 1.0), description="unique / total trigrams"),
         ),
-        version="1.0.0",
-        summary="distinct-1/2 of a system's responses (Li et al. 2016)",
+        version="1.1.0",
+        summary="distinct-1/2/3 of a system's responses (Li et al. 2016)",
         citation="Li et al. 2016, NAACL",
     )
     interval = "jackknife"  # resampling responses with replacement would count duplicates as repetition
@@ -88,4 +98,325 @@ class DistinctN(CorpusMetric):
         return [tokenize(sample.text or "", lowercase=self.lowercase) for sample in samples]
 
     def compute(self, states: Sequence[Sequence[str]], *, emotion: str | None = None) -> dict[str, float]:
-        return {"distinct_1": distinct_n(states, 1), "distinct_2": distinct_n(states, 2)}
+        return {f"distinct_{n}": distinct_n(states, n) for n in (1, 2, 3)}
+
+
+# -- n-gram statistics shared by the metrics below ------------------------------------------------------------------
+
+
+def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    """The n-grams of one token list, in order.
+
+    >>> ngrams(["a", "b", "c"], 2)
+    [('a', 'b'), ('b', 'c')]
+    """
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def _unique_weights(states: Sequence[Any]) -> tuple[list[Any], list[int]]:
+    """Distinct state objects (by identity) and how often each occurs in ``states`` (bootstrap copies)."""
+    position: dict[int, int] = {}
+    unique: list[Any] = []
+    weights: list[int] = []
+    for state in states:
+        index = position.get(id(state))
+        if index is None:
+            position[id(state)] = len(unique)
+            unique.append(state)
+            weights.append(1)
+        else:
+            weights[index] += 1
+    return unique, weights
+
+
+def ngram_entropy(token_lists: Sequence[Sequence[str]], n: int, weights: Sequence[float] | None = None) -> float:
+    """Shannon entropy (bits) of the n-gram frequency distribution pooled over responses (Ent-n).
+
+    ``weights`` counts each response's n-grams that many times (default once). NaN without n-grams.
+
+    >>> ngram_entropy([["a", "b"], ["a", "c"]], 1)
+    1.5
+    >>> ngram_entropy([["a", "a"]], 1)
+    0.0
+    """
+    counts: Counter[tuple[str, ...]] = Counter()
+    for index, tokens in enumerate(token_lists):
+        weight = 1.0 if weights is None else float(weights[index])
+        for gram in ngrams(tokens, n):
+            counts[gram] += weight
+    total = sum(counts.values())
+    if total <= 0:
+        return math.nan
+    probabilities = [count / total for count in counts.values()]
+    return float(-sum(p * math.log2(p) for p in probabilities if p > 0) + 0.0)
+
+
+def intra_repetition(tokens: Sequence[str], n: int = 2) -> float:
+    """Share of a response's n-grams that repeat an earlier n-gram of the same response (1 − distinct-n within
+    it; Welleck et al. 2019's seq-rep-n). NaN for a response with fewer than two n-grams.
+
+    >>> intra_repetition("i love you i love you".split())
+    0.4
+    >>> intra_repetition(["hi"])
+    nan
+    """
+    grams = ngrams(tokens, n)
+    if len(grams) < 2:
+        return math.nan
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def normalized_response(tokens: Sequence[str]) -> str:
+    """The comparison key of a response for exact-repeat detection: its lower-cased words, space-joined."""
+    return " ".join(tokens)
+
+
+# -- self-BLEU ---------------------------------------------------------------------------------------------------
+
+
+def bleu_tokens(text: str, *, lowercase: bool = False) -> tuple[str, ...]:
+    """sacrebleu's default preprocessing of one segment (13a tokenizer; optional lower-casing), as tokens."""
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    segment = text.lower() if lowercase else text
+    return tuple(Tokenizer13a()(segment.rstrip()).split())
+
+
+def _closest_length(hyp_len: int, lengths: Counter[int]) -> int:
+    """sacrebleu's closest reference length (smallest difference; on a tie the shorter) among ``lengths``."""
+    best_diff, best = -1, -1
+    for length in sorted(length for length, count in lengths.items() if count > 0):
+        diff = abs(hyp_len - length)
+        if best_diff == -1 or diff < best_diff:
+            best_diff, best = diff, length
+    return best
+
+
+def self_bleu(segments: Sequence[Sequence[str]], weights: Sequence[int] | None = None, *, max_order: int = 4) -> float:
+    """Self-BLEU (Zhu et al. 2018, Texygen) with sacrebleu's sentence BLEU: the mean over responses of the BLEU
+    of each (as hypothesis) against all the *other* responses (as references), on 0–100.
+
+    ``segments`` are token tuples (:func:`bleu_tokens`); ``weights`` count each in the mean (default 1).
+    Equal to ``mean(sacrebleu.sentence_bleu(h, others).score)`` (exponential smoothing, effective order),
+    computed in one pass: per n-gram the largest and second-largest count over responses give every
+    hypothesis its clipped reference counts without it. NaN with fewer than two responses.
+
+    >>> round(self_bleu([("a", "b", "c", "d"), ("a", "b", "c", "d")]), 6)
+    100.0
+    """
+    from sacrebleu.metrics.bleu import BLEU
+
+    if len(segments) < 2:
+        return math.nan
+    weights = [1] * len(segments) if weights is None else list(weights)
+    grams = [Counter(g for n in range(1, max_order + 1) for g in ngrams(seg, n)) for seg in segments]
+    best: dict[tuple[str, ...], list[int]] = {}  # n-gram -> [largest, owner, second largest]
+    for owner, counter in enumerate(grams):
+        for gram, count in counter.items():
+            entry = best.get(gram)
+            if entry is None:
+                best[gram] = [count, owner, 0]
+            elif count > entry[0]:
+                best[gram] = [count, owner, entry[0]]
+            elif count > entry[2]:
+                entry[2] = count
+    lengths = Counter(len(seg) for seg in segments)
+    total_score = 0.0
+    for index, (segment, counter) in enumerate(zip(segments, grams, strict=True)):
+        correct = [0] * max_order
+        total = [0] * max_order
+        for gram, count in counter.items():
+            order = len(gram) - 1
+            total[order] += count
+            largest, owner, second = best[gram]
+            reference = second if owner == index else largest
+            correct[order] += min(count, reference)
+        lengths[len(segment)] -= 1
+        ref_len = _closest_length(len(segment), lengths)
+        lengths[len(segment)] += 1
+        score = BLEU.compute_bleu(
+            correct, total, len(segment), ref_len, smooth_method="exp", effective_order=True, max_ngram_order=max_order
+        ).score
+        total_score += weights[index] * score
+    return total_score / sum(weights)
+
+
+# -- metrics ------------------------------------------------------------------------------------------------------
+
+
+class SelfBLEU(CorpusMetric):
+    """Self-BLEU of a system's responses: how much each response resembles the system's others.
+
+    **Meaning.** For every response, sacrebleu's sentence BLEU-4 (13a tokenization, exponential smoothing) with
+    it as the hypothesis and all the system's other responses as references; the value is the mean (Zhu et
+    al. 2018, Texygen). A system that says the same few things scores high; a diverse one low. It depends on
+    the number of responses (more references, more matches): compare systems on the same prompts.
+
+    **Range and direction.** [0, 100] (sacrebleu's scale), lower is better (more diverse). Interval:
+    bias-corrected bootstrap over responses, at most 100 resamples; copies of one response in a resample are
+    never each other's references.
+
+    **Needs.** Text responses; at least two per system.
+
+    **Source.** Zhu et al. (2018), Texygen: A Benchmarking Platform for Text Generation Models, SIGIR;
+    Post (2018), A Call for Clarity in Reporting BLEU Scores (sacrebleu), WMT.
+
+    >>> SelfBLEU().compute([("the", "cat"), ("the", "dog")])["self_bleu"] > 0
+    True
+    """
+
+    spec = MetricSpec(
+        name="text_self_bleu",
+        modality="text",
+        scope="corpus",
+        outputs=(Output("self_bleu", higher_is_better=False, range=(0.0, 100.0), description="mean BLEU vs others"),),
+        version="1.0.0",
+        summary="self-BLEU of a system's responses (sacrebleu sentence BLEU against its other responses)",
+        citation="Zhu et al. 2018, SIGIR (Texygen); Post 2018, WMT (sacrebleu)",
+    )
+    interval = "bootstrap_debiased"  # a resample has fewer distinct references: shift by the bootstrap's bias
+    max_resamples = 100
+    batch_size = 256
+
+    def __init__(self, *, lowercase: bool = False) -> None:
+        self.lowercase = lowercase
+
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
+        return [_checked(sample, lambda text: bleu_tokens(text, lowercase=self.lowercase)) for sample in samples]
+
+    def compute(self, states: Sequence[tuple[str, ...]], *, emotion: str | None = None) -> dict[str, float]:
+        unique, weights = _unique_weights(states)
+        return {"self_bleu": self_bleu(unique, weights)}
+
+
+class NgramEntropy(CorpusMetric):
+    """Entropy of the n-gram distribution of a system's responses (Ent-1, Ent-2, Ent-3).
+
+    **Meaning.** All n-grams of all responses (lower-cased words, :func:`tokenize`) are pooled; the value is
+    the Shannon entropy, in bits, of their relative frequencies — Zhang et al. (2018)'s Ent-n. Unlike
+    distinct-n it weighs how evenly a system spreads over what it says, not only how many different things it
+    says. It grows with the amount of text: compare systems on the same prompts.
+
+    **Range and direction.** [0, log₂(number of n-grams)], higher is better (more diverse). Bias-corrected
+    bootstrap over responses (at most 200 resamples).
+
+    **Needs.** Text responses.
+
+    **Source.** Zhang et al. (2018), Generating Informative and Diverse Conversational Responses via
+    Adversarial Information Maximization, NeurIPS.
+
+    >>> NgramEntropy().compute([["a", "b"], ["a", "c"]])["entropy_1"]
+    1.5
+    """
+
+    spec = MetricSpec(
+        name="text_ngram_entropy",
+        modality="text",
+        scope="corpus",
+        outputs=tuple(
+            Output(f"entropy_{n}", higher_is_better=True, range=(0.0, math.inf), description=f"{n}-gram entropy (bits)")
+            for n in (1, 2, 3)
+        ),
+        version="1.0.0",
+        summary="entropy (bits) of a system's 1/2/3-gram distribution (Ent-n, Zhang et al. 2018)",
+        citation="Zhang et al. 2018, NeurIPS",
+    )
+    interval = "bootstrap_debiased"
+    max_resamples = 200
+    batch_size = 256
+
+    def __init__(self, *, lowercase: bool = True) -> None:
+        self.lowercase = lowercase
+
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
+        return [_checked(sample, lambda text: tuple(tokenize(text, lowercase=self.lowercase))) for sample in samples]
+
+    def compute(self, states: Sequence[Sequence[str]], *, emotion: str | None = None) -> dict[str, float]:
+        unique, weights = _unique_weights(states)
+        return {f"entropy_{n}": ngram_entropy(unique, n, weights) for n in (1, 2, 3)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    key: str
+    intra: float
+
+
+class Repetition(CorpusMetric):
+    """How often a system repeats itself: whole responses, and n-grams inside a response.
+
+    **Meaning.** ``repeated_responses``: the share of responses whose words (lower-cased, punctuation dropped)
+    are exactly those of another response of the system — stock replies such as "I see. Tell me more." used
+    again and again. ``intra_repetition``: the mean over responses (with at least two bigrams) of the share of
+    a response's bigrams that repeat an earlier bigram of it (1 − distinct-2 within the response; seq-rep-2 of
+    Welleck et al. 2019) — loops such as "I love you, I love you".
+
+    **Range and direction.** Both in [0, 1], lower is better. Percentile bootstrap over responses (copies of a
+    response in a resample do not count as repeating each other).
+
+    **Needs.** Text responses.
+
+    **Source.** Li et al. (2016) on generic responses, NAACL; Welleck et al. (2019), Neural Text Generation with
+    Unlikelihood Training (seq-rep-n), ICLR 2020.
+
+    >>> Repetition().compute([_Response("i see", math.nan), _Response("i see", math.nan), _Response("ok", math.nan)])
+    {'repeated_responses': 0.6666666666666666, 'intra_repetition': nan}
+    """
+
+    spec = MetricSpec(
+        name="text_repetition",
+        modality="text",
+        scope="corpus",
+        outputs=(
+            Output("repeated_responses", higher_is_better=False, range=(0.0, 1.0), description="share repeated"),
+            Output("intra_repetition", higher_is_better=False, range=(0.0, 1.0), description="seq-rep-2, mean"),
+        ),
+        version="1.0.0",
+        summary="share of responses repeated verbatim, and bigram repetition inside responses",
+        citation="Li et al. 2016, NAACL; Welleck et al. 2020, ICLR (seq-rep-n)",
+    )
+    max_resamples = 500
+    batch_size = 256
+
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
+        def state(text: str) -> _Response:
+            tokens = tokenize(text)
+            return _Response(normalized_response(tokens), intra_repetition(tokens))
+
+        return [_checked(sample, state) for sample in samples]
+
+    def compute(self, states: Sequence[_Response], *, emotion: str | None = None) -> dict[str, float]:
+        unique, weights = _unique_weights(states)
+        if not unique:
+            return {"repeated_responses": math.nan, "intra_repetition": math.nan}
+        keys = Counter(state.key for state in unique)
+        total = sum(weights)
+        repeated = sum(w for state, w in zip(unique, weights, strict=True) if keys[state.key] > 1) / total
+        intra = [(state.intra, w) for state, w in zip(unique, weights, strict=True) if not math.isnan(state.intra)]
+        mean_intra = sum(v * w for v, w in intra) / sum(w for _, w in intra) if intra else math.nan
+        return {"repeated_responses": repeated, "intra_repetition": mean_intra}
+
+
+def _checked(sample: Sample, make: Any) -> Any:
+    """``make(text)`` for a usable response, else the SampleInputError saying why not."""
+    from emoeval.reference_models.text_embedding import check_text
+
+    try:
+        return make(check_text(sample.text, f"{sample.sample_id} (response)"))
+    except SampleInputError as exc:
+        return exc
+
+
+__all__ = [
+    "DistinctN",
+    "NgramEntropy",
+    "Repetition",
+    "SelfBLEU",
+    "bleu_tokens",
+    "distinct_n",
+    "intra_repetition",
+    "ngram_entropy",
+    "ngrams",
+    "self_bleu",
+    "tokenize",
+]

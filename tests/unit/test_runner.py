@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
@@ -327,3 +328,12 @@ def test_an_output_no_sample_produced_gets_no_system_row(tmp_path, plugin, monke
     systems = emoeval.score(_manifest(tmp_path, n=2), metrics=["fake_length_ratio"]).systems()
     assert "checksum" not in set(systems.sub_metric)
     assert "ratio" in set(systems.sub_metric)
+
+
+def test_content_key_names_unreadable_inputs():
+    from emoeval.context import content_key
+    from emoeval.errors import SampleInputError
+
+    assert content_key("café")[0] == hashlib.sha256("café".encode()).hexdigest()
+    with pytest.raises(SampleInputError, match=r"not valid Unicode.*UTF-8"):
+        content_key(b"caf\xe9".decode("utf-8", "surrogateescape"))

@@ -1,0 +1,52 @@
+"""The text emotion probe: frozen all-MiniLM-L6-v2 sentence embeddings → a probe fitted on labelled real text.
+
+The same mechanism as the speech probe (:mod:`emoeval.reference_models.emotion_probe`: standardisation +
+multinomial logistic regression, saved as JSON + npz with its hashes), on one feature block: the 384-d unit
+sentence embedding of ``all-minilm-l6-v2``. Use it when a labelled corpus of the dialogue domain exists (MELD,
+EmpatheticDialogues, DailyDialog...): it learns that corpus's label boundaries, which the zero-shot default
+(``text-emotion-zeroshot``) cannot. Fit it with ``emoeval models fit-emotion-probe SET --model
+text-emotion-probe --out DIR`` or on the fly with ``--emotion-reference SET``; ``SET`` is a table with a
+``text`` column and an emotion column (``target_emotion``, ``emotion`` or ``label``), optionally ``speaker``
+(then folds leave one speaker out).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from emoeval.reference_models.emotion_probe import EmotionProbeModel
+from emoeval.reference_models.store import ModelCard
+from emoeval.reference_models.text_embedding import SENTENCE_MODEL
+
+TEXT_PROBE_CARD = ModelCard(
+    name="text-emotion-probe",
+    version="all-minilm-l6-v2",
+    files=(),
+    summary=(
+        "text emotion probe fitted by emoeval on a labelled reference set (all-MiniLM-L6-v2 sentence embedding → "
+        "multinomial logistic regression); one artefact per reference set"
+    ),
+    license="MIT (emoeval); the probe inherits the terms of the reference set it was fitted on",
+    citation="probe on frozen sentence embeddings (Reimers & Gurevych 2019; Conneau et al. 2018, SentEval)",
+    install_hint=(
+        "fit one with `emoeval models fit-emotion-probe SET --model text-emotion-probe --out DIR` and pass "
+        "--weights text-emotion-probe=DIR (or --emotion-reference DIR), or let `emoeval score ... "
+        "--emotion-reference SET` fit it"
+    ),
+)
+
+
+class TextEmotionProbe(EmotionProbeModel):
+    """The text emotion probe: MiniLM sentence embedding → probabilities over the reference set's emotions.
+
+    Output: [K probabilities ‖ standardised embedding (384-d)]. Reference sets are tables with a ``text``
+    column (a folder of files does not apply to text).
+    """
+
+    card = TEXT_PROBE_CARD
+    requires: ClassVar[tuple[str, ...]] = (SENTENCE_MODEL,)
+    modality = "text"
+    item_suffixes = frozenset()
+
+
+__all__ = ["TEXT_PROBE_CARD", "TextEmotionProbe"]
