@@ -20,6 +20,8 @@ DEMO_METRICS: tuple[str, ...] = (
     "speech_mcd",
     "speech_dnsmos",
     "text_distinct_n",
+    "text_emotion_accuracy",
+    "text_coherence",
 )
 
 
@@ -32,7 +34,7 @@ def demo_manifest() -> Path:
 
 
 def run_demo(out: str | Path = "emoeval-demo", *, progress: bool | None = None, overwrite: bool = True) -> Results:
-    """Score the demo set with the three demo metrics and write the results to ``out``."""
+    """Score the demo set with :data:`DEMO_METRICS` and write the results to ``out``."""
     from emoeval.api import score
 
     return score(demo_manifest(), metrics=list(DEMO_METRICS), out=out, progress=progress, overwrite=overwrite)
