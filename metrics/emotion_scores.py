@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emoeval.metric import SystemValue
+from emoeval.metric import Output, SystemValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -304,7 +304,46 @@ def emotion_separation(
     return result
 
 
+# -- the outputs every emotion-accuracy metric declares (face, speech, text) --------------------------------------
+
+CORRECT = Output("correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)")
+TARGET_PROBABILITY = Output(
+    "target_probability",
+    higher_is_better=True,
+    range=(0.0, 1.0),
+    description="recognizer's probability of the target emotion",
+)
+MACRO_F1 = Output(
+    "macro_f1",
+    higher_is_better=True,
+    range=(0.0, 1.0),
+    description="macro-F1 over the target emotions present (bootstrap CI)",
+    scope="system",
+)
+RECALL = Output(
+    "recall",
+    higher_is_better=True,
+    range=(0.0, 1.0),
+    description="per target emotion: share recognized as it (Wilson CI)",
+    scope="system",
+)
+CONFUSION = Output(
+    "confusion",
+    higher_is_better=None,
+    range=(0.0, math.inf),
+    description="count of samples of target_emotion predicted as label (no direction)",
+    scope="system",
+)
+#: correct, target_probability (per sample); macro_f1, recall, confusion (per system), in this order
+ACCURACY_OUTPUTS: tuple[Output, ...] = (CORRECT, TARGET_PROBABILITY, MACRO_F1, RECALL, CONFUSION)
+
 __all__ = [
+    "ACCURACY_OUTPUTS",
+    "CONFUSION",
+    "CORRECT",
+    "MACRO_F1",
+    "RECALL",
+    "TARGET_PROBABILITY",
     "accuracy_summary",
     "confusion_counts",
     "cosine_matrix",

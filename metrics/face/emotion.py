@@ -12,7 +12,6 @@ re-exported here.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,6 +24,7 @@ from emoeval.errors import SampleInputError
 from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.metrics import emotion_scores as _scores
 from emoeval.metrics.emotion_scores import (
+    ACCURACY_OUTPUTS,
     _macro_f1_codes,  # noqa: F401  (re-exported: the face tests check the fast path against macro_f1)
     confusion_counts,
     js_divergence,
@@ -127,38 +127,7 @@ class FaceEmotionAccuracy(_RecognizerMetric):
         name="face_emotion_accuracy",
         modality="face",
         scope="sample",
-        outputs=(
-            Output(
-                "correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)"
-            ),
-            Output(
-                "target_probability",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="recognizer's probability of the target emotion",
-            ),
-            Output(
-                "macro_f1",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="macro-F1 over the target emotions present (bootstrap CI)",
-                scope="system",
-            ),
-            Output(
-                "recall",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="per target emotion: share recognized as it (Wilson CI)",
-                scope="system",
-            ),
-            Output(
-                "confusion",
-                higher_is_better=None,
-                range=(0.0, math.inf),
-                description="count of samples of target_emotion predicted as label (no direction)",
-                scope="system",
-            ),
-        ),
+        outputs=ACCURACY_OUTPUTS,
         version="1.0.0",
         needs=frozenset({"target_emotion"}),
         models=MODELS,

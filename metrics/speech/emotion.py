@@ -26,7 +26,13 @@ import numpy as np
 
 from emoeval.errors import RunConfigError, SampleInputError
 from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
-from emoeval.metrics.emotion_scores import accuracy_summary, js_divergence, not_scorable_message, predicted_label
+from emoeval.metrics.emotion_scores import (
+    ACCURACY_OUTPUTS,
+    accuracy_summary,
+    js_divergence,
+    not_scorable_message,
+    predicted_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,38 +171,7 @@ class SpeechEmotionAccuracy(_SpeechEmotionMetric):
         name="speech_emotion_accuracy",
         modality="speech",
         scope="sample",
-        outputs=(
-            Output(
-                "correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)"
-            ),
-            Output(
-                "target_probability",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="recognizer's probability of the target emotion",
-            ),
-            Output(
-                "macro_f1",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="macro-F1 over the target emotions present (bootstrap CI)",
-                scope="system",
-            ),
-            Output(
-                "recall",
-                higher_is_better=True,
-                range=(0.0, 1.0),
-                description="per target emotion: share recognized as it (Wilson CI)",
-                scope="system",
-            ),
-            Output(
-                "confusion",
-                higher_is_better=None,
-                range=(0.0, _INF),
-                description="count of samples of target_emotion predicted as label (no direction)",
-                scope="system",
-            ),
-        ),
+        outputs=ACCURACY_OUTPUTS,
         version="1.0.0",
         needs=frozenset({"target_emotion"}),
         models=PROBE_MODELS,

@@ -12,7 +12,7 @@ on MELD. A target outside the recognizer's labels (calm, contempt, boredom, frus
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,6 +22,11 @@ import numpy as np
 from emoeval.errors import RunConfigError, SampleInputError, UnknownLabelError
 from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.metrics.emotion_scores import (
+    CONFUSION,
+    CORRECT,
+    MACRO_F1,
+    RECALL,
+    TARGET_PROBABILITY,
     accuracy_summary,
     macro_f1_with_ci,
     not_scorable_message,
@@ -116,9 +121,17 @@ def expected_emotion(sample: Sample) -> str:
 
 
 def recognize(
-    samples: Sequence[Sample], context: ScoringContext, recognizer: str
+    samples: Sequence[Sample],
+    context: ScoringContext,
+    recognizer: str,
+    *,
+    compute: Callable[[list[str]], Sequence[Any]] | None = None,
 ) -> list[np.ndarray | SampleInputError]:
-    """The recognizer's probabilities for each sample's response (or the reason it cannot be judged)."""
+    """The recognizer's probabilities for each sample's response (or the reason it cannot be judged).
+
+    ``compute`` maps the checked responses to one output each (default: the recognizer's cached outputs).
+    """
+    compute = compute or (lambda texts: context.outputs(recognizer, texts))
     results: list[Any] = [None] * len(samples)
     todo: list[int] = []
     texts: list[str] = []
@@ -128,7 +141,7 @@ def recognize(
             todo.append(index)
         except SampleInputError as exc:
             results[index] = exc
-    outputs = context.outputs(recognizer, texts) if texts else []
+    outputs = compute(texts) if texts else []
     for index, output in zip(todo, outputs, strict=True):
         results[index] = output
     return results
@@ -178,31 +191,6 @@ def _weighted_f1_codes(true: np.ndarray, pred: np.ndarray, n_labels: int) -> flo
     return float(np.sum(support[present] * 2 * tp / (2 * tp + fp + fn)) / support.sum())
 
 
-_CORRECT = Output("correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)")
-_TARGET_PROBABILITY = Output(
-    "target_probability", higher_is_better=True, range=(0.0, 1.0), description="recognizer's probability of the target"
-)
-_MACRO_F1 = Output(
-    "macro_f1",
-    higher_is_better=True,
-    range=(0.0, 1.0),
-    description="macro-F1 over the target emotions present (bootstrap CI)",
-    scope="system",
-)
-_RECALL = Output(
-    "recall",
-    higher_is_better=True,
-    range=(0.0, 1.0),
-    description="per target emotion: share recognized as it (Wilson CI)",
-    scope="system",
-)
-_CONFUSION = Output(
-    "confusion",
-    higher_is_better=None,
-    range=(0.0, math.inf),
-    description="count of samples of target_emotion predicted as label (no direction)",
-    scope="system",
-)
 _WEIGHTED_F1 = Output(
     "weighted_f1",
     higher_is_better=True,
@@ -250,7 +238,7 @@ class TextEmotionAccuracy(SampleMetric):
         name="text_emotion_accuracy",
         modality="text",
         scope="sample",
-        outputs=(_CORRECT, _TARGET_PROBABILITY, _MACRO_F1, _WEIGHTED_F1, _RECALL, _CONFUSION),
+        outputs=(CORRECT, TARGET_PROBABILITY, MACRO_F1, _WEIGHTED_F1, RECALL, CONFUSION),
         version="1.0.0",
         needs=frozenset({"target_emotion"}),
         models=(RECOGNIZER,),
@@ -355,9 +343,9 @@ class TextEmotionAppropriateness(SampleMetric):
                 description="Cohen's kappa, recognized vs expected labels",
                 scope="system",
             ),
-            _MACRO_F1,
-            _RECALL,
-            _CONFUSION,
+            MACRO_F1,
+            RECALL,
+            CONFUSION,
         ),
         version="1.0.0",
         needs=frozenset({"context"}),
@@ -497,21 +485,14 @@ class TextEmotionAccuracyProbe(TextEmotionAccuracy):
         model = context.model(self.recognizer)
         labels = tuple(model.labels)
         self._probe_labels = labels
-        results: list[Any] = [None] * len(samples)
-        todo: list[int] = []
-        texts: list[str] = []
-        for index, sample in enumerate(samples):
-            try:
-                texts.append(response_text(sample))
-                todo.append(index)
-            except SampleInputError as exc:
-                results[index] = exc
-        outputs = model.recognize(context, texts) if texts else []
-        for index, output in zip(todo, outputs, strict=True):
-            results[index] = (
+
+        def probabilities(texts: list[str]) -> list[np.ndarray | SampleInputError]:
+            return [
                 output if isinstance(output, SampleInputError) else split_recognition(output, len(labels))[0]
-            )
-        return labels, results
+                for output in model.recognize(context, texts)
+            ]
+
+        return labels, recognize(samples, context, self.recognizer, compute=probabilities)
 
     def _summary_labels(self, rows: pd.DataFrame) -> Sequence[str]:
         if self._probe_labels is not None:
