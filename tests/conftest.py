@@ -187,6 +187,54 @@ def shared_data():
 
 
 @pytest.fixture
+def file_server(monkeypatch: pytest.MonkeyPatch):
+    """Serve bytes over HTTP on 127.0.0.1: the weight store's ``pull`` path, tested without the internet.
+
+    ``serve(files, base)`` starts a server for ``{url path: bytes}`` and returns (the URL of ``base``, the list of
+    paths requested so far); unknown paths get 404. Proxies are bypassed; servers stop after the test.
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    running = []
+
+    def serve(files: dict[str, bytes], base: str = "/") -> tuple[str, list[str]]:
+        requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, format, *args):
+                pass
+
+            def do_GET(self):
+                requests.append(self.path)
+                body = files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_address[1]}{base}", requests
+
+    yield serve
+    for httpd, thread in running:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
 def demo_dir() -> Path:
     return DEMO_DIR
 

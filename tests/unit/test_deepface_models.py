@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -183,37 +181,10 @@ def test_missing_offline_fails_fast_naming_pull_and_deepface_folder(tmp_path, mo
 
 
 @pytest.fixture
-def server(deepface_home, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
+def server(deepface_home, file_server):
     payloads = {"/v1.0/" + EMOTION_FILE: (deepface_home / ".deepface" / "weights" / EMOTION_FILE).read_bytes()}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, format, *args):
-            pass
-
-        def do_GET(self):
-            body = payloads.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1.0/", payloads
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    base, _ = file_server(payloads, "/v1.0/")
+    return base, payloads
 
 
 def test_pull_downloads_pins_and_loads(tmp_path, server, monkeypatch):

@@ -7,9 +7,7 @@ speechbrain's own save functions, in the hub repository's layout; pulls are serv
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -203,37 +201,10 @@ def test_found_in_the_hugging_face_cache(ecapa_folder, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def hub_server(ecapa_folder, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
+def hub_server(ecapa_folder, file_server):
     files = {f"/resolve/main/{name}": (ecapa_folder / name).read_bytes() for name in ECAPA_FILES}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, format, *args):
-            pass
-
-        def do_GET(self):
-            body = files.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/resolve/main/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    base, _ = file_server(files, "/resolve/main/")
+    return base
 
 
 def test_pull_from_a_local_server_then_score_trials_offline(hub_server, tmp_path, demo_dir, monkeypatch):

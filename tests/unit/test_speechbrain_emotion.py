@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -197,39 +195,10 @@ def test_a_broken_folder_fails_naming_the_files(model_folder, tmp_path):
 
 
 @pytest.fixture
-def server(model_folder, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
+def server(model_folder, file_server):
     payloads = {f"/files/{name}": (model_folder / name).read_bytes() for name in (*REPO_FILES, *BACKBONE_FILES)}
-    requests: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, format, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            body = payloads.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/files/", requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    base, requests = file_server(payloads, "/files/")
+    return base, requests
 
 
 def test_pull_downloads_pins_and_the_pulled_copy_loads(tmp_path, server, model_folder, monkeypatch):

@@ -9,9 +9,7 @@ import csv
 import hashlib
 import json
 import math
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -371,37 +369,10 @@ def test_found_in_the_hugging_face_cache(tmp_path, tiny, monkeypatch):
 
 
 @pytest.fixture
-def hub_server(tiny, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
+def hub_server(tiny, file_server):
     files = {f"/nli/{p.name}": p.read_bytes() for p in tiny["distilroberta-nli"].iterdir()}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, format, *args):
-            pass
-
-        def do_GET(self):
-            body = files.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/nli/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    base, _ = file_server(files, "/nli/")
+    return base
 
 
 def test_pull_from_a_local_server_pins_then_scores_contradiction_offline(hub_server, tmp_path, tiny, monkeypatch):
