@@ -304,6 +304,13 @@ def emotion_separation(
     return result
 
 
+def labels_seen(rows: pd.DataFrame) -> list[str]:
+    """The emotions a metric's sample rows name (targets and predictions), sorted: the label set of a recognizer
+    whose labels are known only once it is loaded, when every verdict came from the cache."""
+    seen = {str(v) for v in rows["label"].dropna()} | {str(v) for v in rows["target_emotion"].dropna()}
+    return sorted(seen)
+
+
 # -- the outputs every emotion-accuracy metric declares (face, speech, text) --------------------------------------
 
 CORRECT = Output("correct", higher_is_better=True, range=(0.0, 1.0), description="top label = target (mean: accuracy)")
@@ -350,6 +357,7 @@ __all__ = [
     "emotion_separation",
     "js_divergence",
     "kl_divergence",
+    "labels_seen",
     "macro_f1",
     "macro_f1_with_ci",
     "not_scorable_message",

@@ -30,6 +30,7 @@ from emoeval.metrics.emotion_scores import (
     ACCURACY_OUTPUTS,
     accuracy_summary,
     js_divergence,
+    labels_seen,
     not_scorable_message,
     predicted_label,
 )
@@ -119,8 +120,7 @@ class _SpeechEmotionMetric(SampleMetric):
     def _labels_for_summary(self, rows: pd.DataFrame) -> list[str]:
         if self._labels is not None:
             return list(self._labels)
-        seen = {str(v) for v in rows["label"].dropna()} | {str(v) for v in rows["target_emotion"].dropna()}
-        return sorted(seen)
+        return labels_seen(rows)
 
 
 class _WeightsRecognizerMixin:

@@ -28,6 +28,7 @@ from emoeval.metrics.emotion_scores import (
     RECALL,
     TARGET_PROBABILITY,
     accuracy_summary,
+    labels_seen,
     macro_f1_with_ci,
     not_scorable_message,
     predicted_label,
@@ -497,8 +498,7 @@ class TextEmotionAccuracyProbe(TextEmotionAccuracy):
     def _summary_labels(self, rows: pd.DataFrame) -> Sequence[str]:
         if self._probe_labels is not None:
             return self._probe_labels
-        # every verdict came from the cache: the labels the rows name
-        return sorted({str(v) for v in rows["label"].dropna()} | {str(v) for v in rows["target_emotion"].dropna()})
+        return labels_seen(rows)  # every verdict came from the cache
 
 
 __all__ = [
