@@ -151,6 +151,8 @@ def _write_predictions(path: Path, items: list[Any], labels: list[str], report: 
     """Out-of-fold predictions per item: file, label, speaker, predicted, target probability, probabilities."""
     import pandas as pd
 
+    from emoeval.csv_safe import write_csv
+
     probabilities = report.get("oof_probabilities")
     if not probabilities:
         return
@@ -165,7 +167,7 @@ def _write_predictions(path: Path, items: list[Any], labels: list[str], report: 
         }
         record.update({f"p_{label}": value for label, value in zip(labels, row, strict=True)})
         rows.append(record)
-    pd.DataFrame(rows).to_csv(path, index=False)
+    write_csv(pd.DataFrame(rows), path)
 
 
 __all__ = ["fit_emotion_probe", "format_confusion"]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+#: " at 0x7f3a..." inside a repr such as ``<_io.BytesIO object at 0x7f3a...>``: a memory address differs
+#: between runs, so it is dropped from error texts (a byte value such as "byte 0xe9" is kept)
+_ADDRESS = re.compile(r"\s+at 0x[0-9a-fA-F]{4,}(?=>)")
+
 
 class EmoevalError(Exception):
     """Base class: anything emoeval raises on purpose derives from it (the CLI prints its message)."""
@@ -51,3 +57,14 @@ class SampleInputError(EmoevalError):
 
 class RunConfigError(EmoevalError, ValueError):
     """A run was asked for with options that cannot work together."""
+
+
+def stable_message(text: str) -> str:
+    """``text`` without memory addresses, so two identical runs write identical error texts.
+
+    >>> stable_message("cannot identify image file <_io.BytesIO object at 0x7f3a1c2b9d50>")
+    'cannot identify image file <_io.BytesIO object>'
+    >>> stable_message("not valid UTF-8 (byte 0xe9 at position 3)")
+    'not valid UTF-8 (byte 0xe9 at position 3)'
+    """
+    return _ADDRESS.sub("", text)

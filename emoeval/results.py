@@ -20,8 +20,9 @@ provenance          ``metric_version``, ``model`` (name@version, ``+``-joined), 
                     ``+``-joined), ``emoeval_version``, ``config_hash``, ``created_at`` (UTC, ISO 8601)
 ==================  ===========================================================================================
 
-On disk: ``results.parquet`` (the reference copy), ``results.csv`` (the same table) and ``run.json`` (inputs,
-configuration, models with weight hashes, environment). Pivot to wide form only for display
+On disk: ``results.parquet`` (the reference copy), ``results.csv`` (the same table, spreadsheet-safe: a text
+cell starting with ``= + - @``, tab or CR gets a leading ``'``, see :mod:`emoeval.csv_safe`) and ``run.json``
+(inputs, configuration, models with weight hashes, environment). Pivot to wide form only for display
 (:meth:`Results.summary`).
 """
 
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emoeval.csv_safe import write_csv
 from emoeval.errors import EmoevalError
 
 if TYPE_CHECKING:
@@ -129,12 +131,27 @@ class Results:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.parquet``, ``results.csv`` and ``run.json`` into ``out_dir``; return the folder."""
+        from emoeval.run_folder import atomic_write_text
+
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        self.table.to_parquet(folder / RESULTS_PARQUET, index=False)
-        self.table.to_csv(folder / RESULTS_CSV, index=False)
-        (folder / RUN_JSON).write_text(json.dumps(self.run, indent=2, sort_keys=True, default=str) + "\n")
+        # Each file through a temporary copy and a rename, run.json last: an interrupted write leaves the
+        # previous files whole, and a run.json always describes a table that is complete.
+        for name, write in ((RESULTS_PARQUET, self._write_parquet), (RESULTS_CSV, self._write_csv)):
+            temporary = folder / f".{name}.tmp"
+            try:
+                write(temporary)
+                temporary.replace(folder / name)
+            finally:
+                temporary.unlink(missing_ok=True)
+        atomic_write_text(folder / RUN_JSON, json.dumps(self.run, indent=2, sort_keys=True, default=str) + "\n")
         return folder
+
+    def _write_parquet(self, path: Path) -> None:
+        self.table.to_parquet(path, index=False)
+
+    def _write_csv(self, path: Path) -> None:
+        write_csv(self.table, path)
 
 
 def load_results(path: str | Path) -> Results:
@@ -145,10 +162,10 @@ def load_results(path: str | Path) -> Results:
     folder = location.parent if location.is_file() else location
     parquet = folder / RESULTS_PARQUET
     if not parquet.exists():
-        partial = folder / "rows.partial.jsonl"
-        hint = (
-            " (an unfinished run is there: run the same `emoeval score` again to resume it)" if partial.exists() else ""
-        )
+        from emoeval.run_folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
+
+        unfinished = (folder / PARTIAL_ROWS).exists() or (folder / RUN_PARTIAL_JSON).exists()
+        hint = " (an unfinished run is there: run the same `emoeval score` again to resume it)" if unfinished else ""
         raise EmoevalError(f"no {RESULTS_PARQUET} in {folder}{hint}")
     table = pd.read_parquet(parquet)
     run_file = folder / RUN_JSON

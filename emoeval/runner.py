@@ -6,8 +6,9 @@
 2. **Score.** Sample metrics run in batches; a bad sample becomes an error row (value NaN, ``error`` text)
    and the run goes on. Corpus metrics collect one state per sample and compute one value per system, with a
    bootstrap interval over samples. Model outputs come from the on-disk cache when present.
-3. **Flush and resume.** With an output folder, rows are appended to ``rows.partial.jsonl`` after each batch;
-   an interrupted run with the same configuration picks up where it stopped.
+3. **Flush and resume.** With an output folder (locked for the run: see :mod:`emoeval.run_folder`), rows are
+   appended to ``rows.partial.jsonl`` after each batch; an interrupted run with the same configuration picks
+   up where it stopped, keeping only flushed rows of that configuration.
 4. **Aggregate** sample metrics per system (mean, seeded bootstrap CI) and write the results.
 """
 
@@ -27,7 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
+from emoeval.errors import (
+    EmoevalError,
+    MissingDependencyError,
+    RunConfigError,
+    SampleInputError,
+    WeightError,
+    stable_message,
+)
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
 from emoeval.stats.aggregate import BootstrapSettings
 from emoeval.version import __version__
@@ -39,9 +47,8 @@ if TYPE_CHECKING:
     from emoeval.context import ScoringContext
     from emoeval.reference_models.base import ModelPool
     from emoeval.results import Results
+    from emoeval.run_folder import RunFolder
     from emoeval.samples import Sample
-
-PARTIAL_ROWS = "rows.partial.jsonl"
 
 
 @dataclass
@@ -135,18 +142,48 @@ class Runner:
         self.started = datetime.now(UTC)
         self.run_id = f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{self.config_hash[:8]}"
         self.created_at = self.started.isoformat(timespec="seconds")
+        self._folder: RunFolder | None = None  # the locked output folder while the run scores
 
     # -- entry point --------------------------------------------------------------------------------------
     def run(self) -> Results:
-        from emoeval.context import ScoringContext
-        from emoeval.results import Results, results_frame
+        from emoeval.run_folder import RunFolder
 
         entries = plan(self.samples, self.metrics)
         for entry in entries:  # load and verify every model first: a missing weight stops the run here
             if entry.n_samples:
                 for name in entry.metric.spec.models:
                     self.pool.get(name)
-        done = self._open_output()
+        if self.out is None:
+            return self._run(entries, {})
+        with RunFolder(self.out) as folder:
+            folder.acquire()
+            header = {
+                "run_id": self.run_id,
+                "config_hash": self.config_hash,
+                "created_at": self.created_at,
+                "emoeval_version": __version__,
+            }
+            header, done = folder.start(header, resume=self.resume, overwrite=self.overwrite)
+            self.run_id = header["run_id"]
+            self._folder = folder
+            try:
+                results = self._run(entries, done)
+            finally:
+                self._folder = None
+            try:
+                results.write(self.out)
+            except OSError as exc:
+                raise RunConfigError(
+                    f"cannot write the results to {self.out} ({exc.strerror or exc}); the flushed rows are kept "
+                    "there: free space or fix permissions and run the same command again to resume"
+                ) from None
+            folder.finish()
+        return results
+
+    def _run(self, entries: list[PlanEntry], done: dict[tuple[str, str], list[dict[str, Any]]]) -> Results:
+        from emoeval.context import ScoringContext
+        from emoeval.results import Results, results_frame
+
         context = ScoringContext(self.pool, self.cache)
         rows: list[dict[str, Any]] = []
         clock = time.perf_counter()
@@ -162,58 +199,11 @@ class Runner:
                 raise EmoevalError(f"metric {entry.metric.spec.name!r} is neither a SampleMetric nor a CorpusMetric")
         table = results_frame(rows)
         run = self._run_manifest(entries, table, time.perf_counter() - clock)
-        results = Results(table=table, run=run)
-        if self.out is not None:
-            results.write(self.out)
-            (self.out / PARTIAL_ROWS).unlink(missing_ok=True)
-        return results
-
-    # -- output folder and resume -------------------------------------------------------------------------
-    def _open_output(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        """Prepare the output folder; return rows of an interrupted run with the same configuration."""
-        from emoeval.results import RUN_JSON
-
-        if self.out is None:
-            return {}
-        self.out.mkdir(parents=True, exist_ok=True)
-        previous_file = self.out / RUN_JSON
-        previous = json.loads(previous_file.read_text()) if previous_file.exists() else None
-        partial = self.out / PARTIAL_ROWS
-        same_config = previous is not None and previous.get("config_hash") == self.config_hash
-        if previous is not None and not same_config and previous.get("status") == "complete" and not self.overwrite:
-            raise RunConfigError(
-                f"{self.out} holds the results of another run (config {previous.get('config_hash', '')[:8]}); "
-                "choose another --out folder, or pass --overwrite to replace them"
-            )
-        done: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        if same_config and self.resume and partial.exists():
-            with partial.open() as handle:
-                for line in handle:
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError:  # the last line of a killed run may be cut short
-                        continue
-                    done.setdefault((row["metric"], row["sample_id"]), []).append(row)
-            self.run_id = str(previous.get("run_id", self.run_id)) if previous else self.run_id
-        else:
-            partial.unlink(missing_ok=True)
-        header = {
-            "run_id": self.run_id,
-            "status": "running",
-            "config_hash": self.config_hash,
-            "created_at": self.created_at,
-            "emoeval_version": __version__,
-        }
-        previous_file.write_text(json.dumps(header, indent=2) + "\n")
-        return done
+        return Results(table=table, run=run)
 
     def _flush(self, rows: list[dict[str, Any]]) -> None:
-        if self.out is None or not rows:
-            return
-        with (self.out / PARTIAL_ROWS).open("a") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, default=str) + "\n")
-            handle.flush()
+        if self._folder is not None:
+            self._folder.flush(rows)
 
     # -- scoring ------------------------------------------------------------------------------------------
     def _provenance(self, metric: Metric) -> _Provenance:
@@ -249,6 +239,9 @@ class Runner:
             "created_at": self.created_at,
         }
         row.update(fields)
+        for column in ("error", "warning"):  # identical runs must write identical texts
+            if isinstance(row.get(column), str):
+                row[column] = stable_message(row[column])
         value = row.get("value")
         if isinstance(value, float) and math.isnan(value) and not row.get("error"):
             row["error"] = f"{metric.spec.name} gave no {output_name} value here (undefined, NaN)"
@@ -347,7 +340,7 @@ class Runner:
         for index, key in enumerate(keys):
             record = self.cache.get_record(namespace, key) if key is not None else None
             if record is not None:
-                scores[index] = _score_from_record(record)
+                scores[index] = _score_from_record(record, metric)
         todo = [index for index, score in enumerate(scores) if score is None]
         if todo:
             computed = self._score_batch(metric, [batch[index] for index in todo], context)
@@ -591,6 +584,7 @@ class Runner:
                 "misses": self.cache.misses,
                 "score_hits": self.cache.record_hits,
                 "score_misses": self.cache.record_misses,
+                "damaged": self.cache.damaged,
             },
             "environment": _environment(),
         }
@@ -604,11 +598,13 @@ def _summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 #: bump when the layout of cached sample verdicts changes (old records are then simply not found)
-_SCORE_RECORD_FORMAT = 1
+_SCORE_RECORD_FORMAT = 2
 
 
-def _score_from_record(record: dict[str, Any]) -> SampleScore | None:
-    """A cached verdict, or None for a record that does not have the expected layout (recomputed)."""
+def _score_from_record(record: dict[str, Any], metric: Metric) -> SampleScore | None:
+    """A cached verdict, or None (recomputed) for a record that is not one this metric could have written:
+    another layout, an output the metric does not declare, or a value outside the output's declared range
+    (the cache's checksum catches accidental damage; this catches a record edited to pass it)."""
     try:
         values = {str(name): float(value) for name, value in record["values"]}
         warning, label = record.get("warning"), record.get("label")
@@ -616,6 +612,14 @@ def _score_from_record(record: dict[str, Any]) -> SampleScore | None:
         return None
     if not all(item is None or isinstance(item, str) for item in (warning, label)):
         return None
+    declared = {output.name: output for output in metric.spec.outputs}
+    for name, value in values.items():
+        output = declared.get(name)
+        if output is None or output.scope != "sample":
+            return None
+        low, high = output.range
+        if not math.isnan(value) and not (low <= value <= high):
+            return None
     return SampleScore(values=values, warning=warning, label=label)
 
 

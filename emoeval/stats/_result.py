@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emoeval.csv_safe import write_csv
 from emoeval.errors import EmoevalError
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class StatsResult(ABC):
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
         csv_path, json_path = folder / f"{stem}.csv", folder / f"{stem}.json"
-        self.to_frame().to_csv(csv_path, index=False)
+        write_csv(self.to_frame(), csv_path)
         json_path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
         return [csv_path, json_path]
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from emoeval.csv_safe import write_csv
 from emoeval.stats._result import StatsError, StatsResult, jsonable
 from emoeval.stats.aggregate import mean_with_ci
 from emoeval.stats.ratings import Ratings, RatingsError, clean_ratings, read_ratings
@@ -968,7 +969,7 @@ class ReliabilityReport(StatsResult):
         """``<stem>.csv`` (summary table), ``<stem>.json`` (everything) and ``<stem>_items.csv`` (per item)."""
         paths = super().write(out_dir, stem)
         items_path = Path(out_dir) / f"{stem}_items.csv"
-        self.items.to_csv(items_path, index=False)
+        write_csv(self.items, items_path)
         return [*paths, items_path]
 
 

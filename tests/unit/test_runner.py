@@ -14,7 +14,7 @@ from scipy import stats
 import emoeval
 from emoeval.errors import EmoevalError, RunConfigError, WeightNotFoundError
 from emoeval.results import RESULT_COLUMNS
-from emoeval.runner import PARTIAL_ROWS
+from emoeval.run_folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
 
 
 def _manifest(tmp_path, n: int = 5, extra: list[dict] | None = None) -> pd.DataFrame:
@@ -199,14 +199,16 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, plugin):
         emoeval.score(manifest, metrics=["fake_length_ratio"], out=out)
     partial = (out / PARTIAL_ROWS).read_text().splitlines()
     assert len(partial) == 2 * 2 * 2  # two batches × two samples × two outputs flushed
-    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    # the header of an unfinished run has its own file: run.json is written only for a finished run
+    assert json.loads((out / RUN_PARTIAL_JSON).read_text())["status"] == "running"
+    assert not (out / "run.json").exists()
     with pytest.raises(EmoevalError, match="resume"):
         emoeval.load_results(out)
     plugin.INTERRUPT_AFTER["batches"] = None
     batches_before = plugin.CALLS["score_batches"]
     results = emoeval.score(manifest, metrics=["fake_length_ratio"], out=out)
     assert plugin.CALLS["score_batches"] - batches_before == 4  # 6 batches minus the 2 done
-    assert not (out / PARTIAL_ROWS).exists()
+    assert not (out / PARTIAL_ROWS).exists() and not (out / RUN_PARTIAL_JSON).exists()
     complete = emoeval.score(manifest, metrics=["fake_length_ratio"], resume=False)
     keep = ["system", "sample_id", "sub_metric", "value"]
     pd.testing.assert_frame_equal(
