@@ -15,7 +15,13 @@ All three metrics analyse each recording the same way (:func:`extract_features`)
 - **speech activity**: the energy voice-activity detector :func:`emoeval.media.audio.speech_activity` (active =
   within 35 dB of the loudest frames and 12 dB above the noise floor). The analysis is **trimmed** to the
   *speech span*, from the first to the last active frame, so leading/trailing silence and padding (EmoDB's
-  copies here are zero-padded to 2 s) change nothing;
+  copies here are zero-padded to 2 s) change nothing. A recording with no active frame — its loudest frame less
+  than 12 dB above the 2nd percentile of its frame energies (2 s of white noise: 1.5 dB; the 35 EmoDB and demo
+  recordings here: 99th percentile 30–93 dB above it) — is a per-sample error "no speech detected in <file>"
+  (steady noise or near-silence), unless at least 80 % of its frames are voiced: a steady voiced sound (a
+  sustained vowel, a synthetic glide) is analysed whole, all frames active, with a note in ``warning``. Less
+  than 100 ms of active frames is another per-sample error. Otherwise voicing is not required (whispered
+  speech is analysed);
 - **pauses**: runs of inactive frames inside the speech span lasting at least ``min_pause_s`` (100 ms by
   default: shorter gaps are mostly stop-consonant closures);
 - **speaking rate**: syllable nuclei per second of speech span, in the manner of de Jong & Wempe (2009): peaks
@@ -27,8 +33,12 @@ All three metrics analyse each recording the same way (:func:`extract_features`)
   ``pysptk.util.mcepalpha(rate)`` (0.41 at 16 kHz, 0.455 at 22.05 kHz, 0.466 at 24 kHz; tables often round
   the first to 0.42).
 
-Output and reference are aligned by exact DTW (:mod:`emoeval.metrics.speech._dtw`: symmetric steps, Euclidean
-distance between mel-cepstra without c0) over their speech spans; frame-pair statistics run over the path.
+Output and reference are aligned by DTW (:mod:`emoeval.metrics.speech._dtw`: symmetric steps, Euclidean distance
+between mel-cepstra without c0) over their speech spans; frame-pair statistics run over the path. The DTW is exact
+up to 16 million frame pairs (N·M: e.g. two 20 s speech spans, 256 MB); above that it is restricted to a
+Sakoe–Chiba band of ±10 % of the longer span plus the length difference (2 bits of memory per band cell: about
+170 MB at peak for two 4-minute spans, where exact DTW would need 34 GiB), noted in the ``warning`` column; beyond
+2·10⁹ band cells (about two 8-minute spans) the sample is a per-sample error instead.
 Per-utterance features are computed once per metric call (a batch: a reference shared by several outputs of the
 batch is analysed once); nothing is cached across calls or globally.
 """
@@ -50,6 +60,7 @@ if TYPE_CHECKING:
 
     from emoeval.context import ScoringContext
     from emoeval.media.audio import Audio
+    from emoeval.metrics.speech._dtw import Alignment, AlignmentTooLongError
     from emoeval.samples import Sample
 
 F0Method = Literal["world", "harvest", "pyin"]
@@ -60,6 +71,10 @@ FRAME_PERIOD_S = 0.005
 MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 #: fewer frames than this in the speech span (100 ms) cannot be analysed
 MIN_SPEECH_FRAMES = 20
+#: a recording with no energy dynamics (no frame speech-active) still counts as speech — one sustained voiced
+#: sound — when at least this share of its frames is voiced: a harmonic glide 99.5–100 % with each F0 tracker;
+#: 2 s of white, pink or brown noise or of hiss at most 47 % (pYIN on brown noise; DIO ≤ 8 %)
+STEADY_VOICED_MIN_FRACTION = 0.8
 INF = math.inf
 
 
@@ -95,10 +110,47 @@ def mel_cepstral_distortion(
 
 def align(mcep_output: np.ndarray, mcep_reference: np.ndarray) -> np.ndarray:
     """DTW path (rows of output frame, reference frame) between two mel-cepstrum sequences, c0 excluded."""
-    from emoeval.metrics.speech._dtw import dtw, euclidean_cost
+    return alignment(mcep_output, mcep_reference).path
 
-    _, path = dtw(euclidean_cost(mcep_output[:, 1:], mcep_reference[:, 1:]))
-    return path
+
+def alignment(mcep_output: np.ndarray, mcep_reference: np.ndarray) -> Alignment:
+    """DTW of two mel-cepstrum sequences on c1..cD: exact up to 16 million frame pairs, banded above (see
+    :mod:`emoeval.metrics.speech._dtw`); raises ``AlignmentTooLongError`` beyond the band limit."""
+    from emoeval.metrics.speech._dtw import align_sequences
+
+    return align_sequences(mcep_output[:, 1:], mcep_reference[:, 1:])
+
+
+def too_long_message(output: str, reference: str, error: AlignmentTooLongError) -> str:
+    """Per-sample error text for speech spans too long to align (the hard ceiling of the banded DTW)."""
+    from emoeval.metrics.speech import _dtw
+
+    minutes = FRAME_PERIOD_S / 60
+    # equal spans of L frames fill about L · 2·BAND_FRACTION·L band cells
+    equal_spans = math.sqrt(error.limit / (2 * _dtw.BAND_FRACTION)) * minutes
+    return (
+        f"{output} against reference {reference}: speech spans of {error.n * minutes:.1f} and "
+        f"{error.m * minutes:.1f} min are too long to align — the DTW band would hold {error.cells / 1e9:.2f} "
+        f"billion frame pairs, above the limit of {error.limit / 1e9:.2f} billion (about two {equal_spans:.1f}-minute "
+        "spans). Score shorter segments (split long recordings by sentence), or raise "
+        "emoeval.metrics.speech._dtw.MAX_BAND_CELLS if limit / 4 bytes of memory are free"
+    )
+
+
+def band_note(aligned: Alignment, frame_period_s: float = FRAME_PERIOD_S) -> str | None:
+    """Warning text for an alignment that used the Sakoe–Chiba band (None for exact DTW)."""
+    from emoeval.metrics.speech import _dtw
+
+    if aligned.radius is None:
+        return None
+    n, m = int(aligned.path[-1, 0]) + 1, int(aligned.path[-1, 1]) + 1
+    return (
+        f"long recordings ({n} × {m} frame pairs, above the {_dtw.EXACT_MAX_CELLS / 1e6:g} million of exact DTW): "
+        f"aligned within a Sakoe–Chiba band of ±{aligned.radius} frames ({aligned.radius * frame_period_s:.1f} s, "
+        f"{_dtw.BAND_FRACTION:.0%} of the longer speech span) plus the length difference; paths leaving the band "
+        "are not searched, so the alignment's DTW cost is never below exact DTW's (equal when the exact path stays "
+        "inside)"
+    )
 
 
 def f0_errors(f0_output: np.ndarray, f0_reference: np.ndarray, path: np.ndarray) -> dict[str, float]:
@@ -256,7 +308,8 @@ class ProsodyFeatures:
     """One utterance analysed over its speech span (frames every ``frame_period_s``).
 
     ``f0`` is in Hz (0 where unvoiced); ``mcep`` holds c0..cD per frame (empty (n, 0) when not extracted);
-    ``first_frame`` is the index of the span's first frame in the whole recording.
+    ``first_frame`` is the index of the span's first frame in the whole recording; ``notes`` are remarks for the
+    ``warning`` column (a steady recording analysed as one sustained voiced sound).
     """
 
     f0: np.ndarray
@@ -267,6 +320,7 @@ class ProsodyFeatures:
     sample_rate: int
     first_frame: int = 0
     frame_period_s: float = FRAME_PERIOD_S
+    notes: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -325,11 +379,12 @@ def extract_features(
 ) -> ProsodyFeatures:
     """F0, voicing, energy, activity and (optionally) mel-cepstra of one recording, trimmed to its speech span.
 
-    Raises :class:`SampleInputError` (naming ``name``) when the speech span is shorter than 100 ms.
+    Raises :class:`SampleInputError` (naming ``name``) when no frame is speech-active and fewer than 80 % are
+    voiced ("no speech detected"), or when the speech span is shorter than 100 ms.
     """
     import numpy as np
 
-    from emoeval.media.audio import speech_activity
+    from emoeval.media.audio import VAD_ABOVE_FLOOR_DB, speech_activity
 
     pyworld = _pyworld()
     x = audio.samples.astype(np.float64)
@@ -349,6 +404,18 @@ def extract_features(
     f0 = np.where(np.isfinite(f0) & (f0 > 0), f0, 0.0)
     energy = frame_energy(x, rate, n)
     active = speech_activity(energy)
+    notes: tuple[str, ...] = ()
+    if not np.any(active):
+        # np.argmax of an all-False mask is 0: without this check the whole recording was read as the speech span
+        # with no active frame (white noise got an MCD and descriptors, no warning)
+        voiced_fraction = float(np.mean(f0 > 0))
+        if voiced_fraction < STEADY_VOICED_MIN_FRACTION:
+            raise SampleInputError(no_speech_message(name, energy, voiced_fraction, f0_method))
+        active = np.ones_like(active)
+        notes = (
+            f"{name}: no energy dynamics (no frame {VAD_ABOVE_FLOOR_DB:.0f} dB above the noise floor) but "
+            f"{voiced_fraction:.0%} of frames voiced: analysed whole, as one sustained voiced sound without pauses",
+        )
     first, last = int(np.argmax(active)), int(active.size - 1 - np.argmax(active[::-1]))
     if last + 1 - first < MIN_SPEECH_FRAMES:
         raise SampleInputError(
@@ -370,6 +437,29 @@ def extract_features(
         mcep=np.asarray(mcep, dtype=np.float64),
         sample_rate=rate,
         first_frame=first,
+        notes=notes,
+    )
+
+
+def no_speech_message(name: str, energy_db: np.ndarray, voiced_fraction: float, f0_method: str) -> str:
+    """Error text for a recording in which the energy voice-activity detector finds no active frame and the F0
+    tracker few voiced frames.
+
+    With no active frame, even the loudest frame is less than ``VAD_ABOVE_FLOOR_DB`` (12 dB) above the noise floor
+    (the 2nd percentile of frame energies); with fewer than :data:`STEADY_VOICED_MIN_FRACTION` of frames voiced it
+    is not a sustained voiced sound either: the recording is steady noise or near-silence.
+    """
+    import numpy as np
+
+    from emoeval.media.audio import ENERGY_WINDOW_S, VAD_ABOVE_FLOOR_DB
+
+    loudest, floor = float(np.max(energy_db)), float(np.percentile(energy_db, 2))
+    return (
+        f"no speech detected in {name}: no frame's energy rises {VAD_ABOVE_FLOOR_DB:.0f} dB above the recording's "
+        f"noise floor (energy voice activity over {ENERGY_WINDOW_S * 1000:.0f} ms frames: loudest frame "
+        f"{loudest:.1f} dB, floor {floor:.1f} dB re full scale, the 2nd percentile) and only {voiced_fraction:.0%} "
+        f"of frames voiced ({f0_method} F0; a steady voiced sound needs {STEADY_VOICED_MIN_FRACTION:.0%}) — steady "
+        "noise or near-silence; check that this recording holds speech"
     )
 
 
@@ -510,6 +600,7 @@ class _ProsodyMetric(SampleMetric):
 class _PairedProsodyMetric(_ProsodyMetric):
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         from emoeval.media.audio import resampling_note
+        from emoeval.metrics.speech._dtw import AlignmentTooLongError
 
         done: dict[tuple[str, int | None], tuple[Audio, ProsodyFeatures] | str] = {}
         scores = []
@@ -523,12 +614,19 @@ class _PairedProsodyMetric(_ProsodyMetric):
             if isinstance(reference, str):
                 scores.append(SampleScore.failed(f"reference: {reference}"))
                 continue
-            notes = [*output[0].warnings, *reference[0].warnings]
+            notes = [*output[0].warnings, *reference[0].warnings, *output[1].notes, *reference[1].notes]
             note = resampling_note(rate, output=output[0].original_rate, reference=reference[0].original_rate)
             if note:
                 notes.append(note.replace("for the model", "for analysis"))
-            path = align(output[1].mcep, reference[1].mcep)
-            values = self._values(output[1], reference[1], path, notes)
+            try:
+                aligned = alignment(output[1].mcep, reference[1].mcep)
+            except AlignmentTooLongError as exc:
+                scores.append(SampleScore.failed(too_long_message(str(sample.path), str(sample.reference), exc)))
+                continue
+            band = band_note(aligned)
+            if band:
+                notes.append(band)
+            values = self._values(output[1], reference[1], aligned.path, notes)
             scores.append(SampleScore(values=values, warning="; ".join(notes) or None))
         return scores
 
@@ -561,8 +659,12 @@ class SpeechProsodyDistance(_PairedProsodyMetric):
     outputs are absent when no frame pair is voiced in both (the ``warning`` column says so).
 
     **Needs.** Audio in ``path`` and a recording of the same text in ``reference`` (ground truth or another
-    system). Empty, too short, silent, NaN or unreadable audio, or less than 100 ms of detected speech, is a
-    per-sample error; clipping and resampling are noted in ``warning``.
+    system). Empty, too short, silent, NaN or unreadable audio, a recording with no detected speech (steady noise,
+    near-silence: "no speech detected in <file>"; prefixed "reference: " for the reference), or less than 100 ms
+    of detected speech, is a per-sample error; clipping and resampling are noted in ``warning``. Alignment is
+    exact DTW up to 16 million frame pairs (two 20 s speech spans), a Sakoe–Chiba band (±10 % of the longer
+    span plus the length difference, noted in ``warning``) above, and a per-sample error beyond 2·10⁹ band cells
+    (about two 8-minute spans): split longer recordings.
 
     **Source.** WORLD (Morise et al. 2016, IEICE); pYIN (Mauch & Dixon 2014, ICASSP); DTW-aligned F0 RMSE,
     log-F0 correlation and V/UV error as reported in emotional voice conversion (e.g. Zhou et al. 2021,
@@ -596,7 +698,7 @@ class SpeechProsodyDistance(_PairedProsodyMetric):
             Output("pause_count_difference", higher_is_better=None, range=(-INF, INF), description="out − ref"),
             Output("pause_duration_difference_s", higher_is_better=None, range=(-INF, INF), description="out − ref"),
         ),
-        version="1.0.0",
+        version="1.1.0",
         needs=frozenset({"reference"}),
         summary="prosody distance to a reference utterance (DTW-aligned F0, voicing, energy, timing, pauses)",
         citation="Morise et al. 2016 (WORLD); Mauch & Dixon 2014 (pYIN); de Jong & Wempe 2009 (syllable nuclei)",
@@ -621,9 +723,13 @@ class SpeechMCD(_PairedProsodyMetric):
     trimmed to their speech spans (energy voice activity; pauses inside the span stay in); 5 ms frames; WORLD
     CheapTrick envelope (on the F0 of ``f0_method``) → SPTK ``sp2mc`` with order D = 23 at 16 kHz (34 at
     22.05/24 kHz, 39 at 44.1/48 kHz, as ESPnet2's script) and α = ``pysptk.util.mcepalpha`` (0.41 at 16 kHz);
-    exact symmetric DTW on the Euclidean distance of c1..cD (no band, no radius approximation); the mean runs
-    over every pair of the path. ESPnet2's ``evaluate_mcd.py`` differs in keeping c0, analysing windowed frames
-    with SPTK ``mcep`` and aligning with fastdtw, so its values are not interchangeable with these.
+    symmetric DTW on the Euclidean distance of c1..cD — exact (no band, no radius approximation) while N·M ≤ 16
+    million frame pairs (e.g. two 20 s speech spans), above that within a Sakoe–Chiba band of radius ⌈0.1 ·
+    max(N, M)⌉ frames widened by |N − M| (noted in ``warning``; ≈ 170 MB for two 4-minute spans instead of 34 GiB),
+    refused beyond 2·10⁹ band cells (about two 8-minute spans); the mean runs over every pair of the path. A band
+    never lowers the DTW cost, but MCD is that cost over the path length, so it can move either way, by little
+    when the exact path stays near the diagonal. ESPnet2's ``evaluate_mcd.py`` differs in keeping c0, analysing
+    windowed frames with SPTK ``mcep`` and aligning with fastdtw, so its values are not interchangeable with these.
 
     **Range and direction.** ≥ 0 dB, lower is better; 0 for identical recordings and for a pure gain change.
     Measured at 16 kHz: an EmoDB recording against a copy with −3 dB gain, a 7 ms delay and noise 40 dB down
@@ -632,8 +738,10 @@ class SpeechMCD(_PairedProsodyMetric):
     conversions of one source against each other 6.7 dB. The analysis is frame-phase sensitive: a 7 ms shift
     alone gives 2.8 dB.
 
-    **Needs.** Audio in ``path`` and a recording of the same text in ``reference``. Bad audio is a per-sample
-    error; clipping and resampling are noted in ``warning``.
+    **Needs.** Audio in ``path`` and a recording of the same text in ``reference``. Bad audio, and a recording
+    with no detected speech ("no speech detected in <file>": steady noise or near-silence, which would otherwise
+    be compared frame by frame as if it were speech), is a per-sample error; clipping, resampling and a banded
+    alignment are noted in ``warning``.
 
     **Source.** Kubichek (1993), "Mel-cepstral distance measure for objective speech quality assessment",
     IEEE PACRIM; Toda, Black & Tokuda (2007) (the c0-free, DTW-aligned form used in voice conversion);
@@ -650,7 +758,7 @@ class SpeechMCD(_PairedProsodyMetric):
         outputs=(
             Output("mcd_db", higher_is_better=False, range=(0.0, INF), description="mel-cepstral distortion, dB"),
         ),
-        version="1.0.0",
+        version="1.1.0",
         needs=frozenset({"reference"}),
         summary="mel-cepstral distortion to a reference utterance (WORLD + SPTK mel-cepstrum, c0 excluded, DTW)",
         citation="Kubichek 1993; Toda, Black & Tokuda 2007",
@@ -681,7 +789,8 @@ class SpeechProsodyDescriptors(_ProsodyMetric):
     for sadness; sadness has the lowest speaking rate, 3.5 against 4.7 nuclei/s for neutral). F0 outputs are
     absent for an utterance without voiced frames.
 
-    **Needs.** Audio in ``path`` only. Bad audio is a per-sample error; clipping is noted in ``warning``.
+    **Needs.** Audio in ``path`` only. Bad audio, and a recording with no detected speech ("no speech detected
+    in <file>": steady noise or near-silence), is a per-sample error; clipping is noted in ``warning``.
     Recordings are analysed at ``sample_rate`` (16 kHz by default); that resampling is not noted, since no two
     rates are compared.
 
@@ -711,7 +820,7 @@ class SpeechProsodyDescriptors(_ProsodyMetric):
             _descriptor("speech_duration_s", 0.0, INF, "speech span, first to last active frame"),
             _descriptor("loudness_lufs", -INF, INF, "ITU-R BS.1770-4 integrated loudness"),
         ),
-        version="1.0.0",
+        version="1.1.0",
         summary="reference-free prosody descriptors (F0 level/range, energy, speaking rate, pauses, loudness)",
         citation="Morise et al. 2016 (WORLD); de Jong & Wempe 2009; ITU-R BS.1770-4; Eyben et al. 2016 (eGeMAPS)",
     )
@@ -727,7 +836,7 @@ class SpeechProsodyDescriptors(_ProsodyMetric):
                 scores.append(SampleScore.failed(analysed))
                 continue
             audio, features = analysed
-            notes = list(audio.warnings)
+            notes = [*audio.warnings, *features.notes]
             values = prosody_descriptors(features, min_pause_s=self.min_pause_s)
             if "f0_mean_hz" not in values:
                 notes.append("no voiced frame: F0 outputs left out")

@@ -13,6 +13,7 @@ import pytest
 import soundfile
 
 import emoeval
+from emoeval.errors import SampleInputError
 from emoeval.media.audio import Audio, load_audio
 from emoeval.metrics.speech._dtw import accumulated_cost, dtw, euclidean_cost
 from emoeval.metrics.speech.prosody import (
@@ -21,6 +22,7 @@ from emoeval.metrics.speech.prosody import (
     SpeechProsodyDescriptors,
     SpeechProsodyDistance,
     align,
+    alignment,
     extract_features,
     f0_errors,
     mcep_alpha,
@@ -430,3 +432,138 @@ def test_native_rate_analysis_uses_the_rate_table(tmp_path, demo_dir):
     assert features.mcep.shape[1] == mcep_order(24000) + 1 == 35
     score = SpeechMCD(sample_rate=None).score([sample], None)[0]
     assert score.values == {"mcd_db": 0.0} and score.warning is None
+
+
+# -- recordings without speech (issue 13, item 10) ----------------------------------------------------------------
+
+
+def test_steady_noise_and_hiss_are_no_speech_errors_for_every_metric_and_side(tmp_path, demo_dir):
+    # before the fix an all-inactive voice-activity mask was read as speech from frame 0 to the end
+    # (np.argmax of an all-False mask is 0): this noise got an MCD of 16.4 dB against the real recording, no warning
+    real = demo_dir / "speech" / "5_Neutral" / "source.wav"
+    rng = np.random.default_rng(13)
+    noise = _write(tmp_path / "white_noise.wav", 0.1 * rng.standard_normal(2 * RATE))  # 2 s, −20 dBFS RMS
+    hiss = _write(tmp_path / "hiss.wav", 8e-4 * rng.standard_normal(2 * RATE))  # peak ≈ −50 dBFS: not "silent"
+    # a steady voiced sound without silence has no energy dynamics either, but is voiced throughout: still analysed
+    hum = _write(tmp_path / "hum.wav", _harmonic(np.geomspace(110.0, 220.0, RATE), amp=0.2))
+    rows = [
+        {"sample_id": "noise_out", "system": "s", "path": noise, "reference": real},
+        {"sample_id": "noise_ref", "system": "s", "path": real, "reference": noise},
+        {"sample_id": "hiss_out", "system": "s", "path": hiss, "reference": real},
+        {"sample_id": "hiss_ref", "system": "s", "path": real, "reference": hiss},
+        {"sample_id": "ok", "system": "s", "path": real, "reference": real},
+        {"sample_id": "hum", "system": "s", "path": hum, "reference": hum},
+    ]
+    metrics = ["speech_prosody_distance", "speech_mcd", "speech_prosody_descriptors"]
+    results = _score(rows, metrics)
+    errors = results.errors()
+    for metric in metrics:
+        by_sample = errors[errors.metric == metric].set_index("sample_id").error
+        for name, file in (("noise", noise), ("hiss", hiss)):
+            message = by_sample[f"{name}_out"]
+            assert message.startswith(f"no speech detected in {file}: no frame's energy rises 12 dB"), message
+            assert "of frames voiced (world F0; a steady voiced sound needs 80%)" in message
+            if metric != "speech_prosody_descriptors":  # the descriptors read only the output
+                assert by_sample[f"{name}_ref"] == f"reference: {message}"
+        assert "ok" not in by_sample.index and "hum" not in by_sample.index
+    values = results.samples()
+    assert values[values.sample_id.isin(["ok", "hum"])].error.isna().all()
+    hum_rows = values[values.sample_id == "hum"]
+    assert hum_rows.warning.str.contains(
+        "hum.wav: no energy dynamics .* but 100% of frames voiced: analysed whole"
+    ).all()
+    assert _values(results, "speech_mcd")["hum"] == {"mcd_db": 0.0}
+    descriptors = _values(results, "speech_prosody_descriptors")["hum"]
+    assert descriptors["speech_duration_s"] == pytest.approx(1.0, abs=0.01) and descriptors["pause_count"] == 0.0
+
+
+def test_no_speech_is_detected_by_extract_features_with_the_levels_it_saw():
+    import re
+
+    from emoeval.media.audio import frame_energy_db
+
+    rng = np.random.default_rng(0)
+    noise = 0.1 * rng.standard_normal(2 * RATE)  # −20 dB re full scale
+    with pytest.raises(SampleInputError, match=r"^no speech detected in noise\.wav: ") as raised:
+        extract_features(_audio(noise), name="noise.wav")
+    loudest, floor = (
+        float(v) for v in re.search(r"loudest frame (\S+) dB, floor (\S+) dB", str(raised.value)).groups()
+    )
+    # the levels it reports: the maximum and 2nd percentile of the 25 ms frame energies at WORLD's frame times
+    energy = frame_energy_db(noise.astype(np.float32).astype(np.float64), RATE, n_frames=2 * RATE // 80 + 1)
+    assert loudest == pytest.approx(np.max(energy), abs=0.05)
+    assert floor == pytest.approx(np.percentile(energy, 2), abs=0.05)
+    assert -22 < floor < loudest < -18 and loudest - floor < 12
+    voiced = float(np.mean(_direct_world_f0(noise.astype(np.float32)) > 0))  # DIO + StoneMask, straight from pyworld
+    assert voiced < 0.8 and f"and only {voiced:.0%} of frames voiced (world F0" in str(raised.value)
+    # a real utterance in the same noise 30 dB down is still found
+    features = extract_features(_audio(_utterance() + 3e-3 * rng.standard_normal(_utterance().size)), with_mcep=False)
+    assert features.duration_s == pytest.approx(8 * 0.15 + 7 * 0.04 + 0.3, abs=0.05)
+
+
+# -- alignment of long recordings (issue 13, item 7) --------------------------------------------------------------
+
+
+def test_short_clips_keep_exact_dtw_so_their_values_are_unchanged(demo_dir):
+    # every demo pair is far below the exact-DTW limit: the path is librosa's unconstrained DTW path and the metric's
+    # MCD is the mean over exactly that path (the value before the band existed)
+    librosa = pytest.importorskip("librosa")
+    folders = sorted(p for p in (demo_dir / "speech").iterdir() if p.is_dir())
+    samples, expected = [], {}
+    for folder in folders:
+        ref = extract_features(load_audio(folder / "source.wav", target_rate=RATE))
+        for system in ("baseline", "emo-stargan"):
+            out = extract_features(load_audio(folder / f"{system}.wav", target_rate=RATE))
+            cost = euclidean_cost(out.mcep[:, 1:], ref.mcep[:, 1:])
+            _, reference_path = librosa.sequence.dtw(C=cost, backtrack=True)
+            reference_path = reference_path[::-1]
+            aligned = alignment(out.mcep, ref.mcep)
+            assert aligned.radius is None
+            np.testing.assert_array_equal(aligned.path, reference_path)
+            np.testing.assert_array_equal(align(out.mcep, ref.mcep), dtw(cost)[1])
+            sample_id = f"{folder.name}/{system}"
+            expected[sample_id] = mel_cepstral_distortion(out.mcep[:, 1:], ref.mcep[:, 1:], reference_path)
+            samples.append(
+                Sample(
+                    sample_id=sample_id,
+                    system=system,
+                    modality="speech",
+                    path=folder / f"{system}.wav",
+                    reference=folder / "source.wav",
+                )
+            )
+    scores = SpeechMCD().score(samples, None)
+    assert {s.sample_id: score.values["mcd_db"] for s, score in zip(samples, scores, strict=True)} == expected
+    assert all(score.warning is None or "Sakoe" not in score.warning for score in scores)
+
+
+def test_a_banded_alignment_is_noted_and_too_long_recordings_are_per_sample_errors(monkeypatch, demo_dir):
+    from emoeval.metrics.speech import _dtw
+
+    folder = demo_dir / "speech" / "1_Sad"
+    sample = Sample(
+        sample_id="b", system="s", modality="speech", path=folder / "emo-stargan.wav", reference=folder / "source.wav"
+    )
+    out = extract_features(load_audio(sample.path, target_rate=RATE))
+    ref = extract_features(load_audio(sample.reference, target_rate=RATE))
+    n, m = out.f0.size, ref.f0.size
+    exact = SpeechMCD().score([sample], None)[0]
+
+    monkeypatch.setattr(_dtw, "EXACT_MAX_CELLS", 1000)  # as if these were two long recordings
+    radius = math.ceil(0.1 * max(n, m))
+    _, banded_path = _dtw.banded_dtw(out.mcep[:, 1:], ref.mcep[:, 1:], radius)
+    for metric in (SpeechMCD(), SpeechProsodyDistance()):
+        score = metric.score([sample], None)[0]
+        assert score.error is None
+        assert f"aligned within a Sakoe–Chiba band of ±{radius} frames" in score.warning
+        assert f"({n} × {m} frame pairs, above the 0.001 million of exact DTW)" in score.warning
+    banded = SpeechMCD().score([sample], None)[0].values["mcd_db"]
+    assert banded == mel_cepstral_distortion(out.mcep[:, 1:], ref.mcep[:, 1:], banded_path)
+    assert banded == pytest.approx(exact.values["mcd_db"], abs=0.3)  # a 10 % band barely binds on one sentence
+
+    monkeypatch.setattr(_dtw, "MAX_BAND_CELLS", 1000)
+    for metric in (SpeechMCD(), SpeechProsodyDistance()):
+        score = metric.score([sample], None)[0]
+        assert score.values == {}
+        assert score.error.startswith(f"{sample.path} against reference {sample.reference}: speech spans of ")
+        assert "too long to align" in score.error and "raise emoeval.metrics.speech._dtw.MAX_BAND_CELLS" in score.error
