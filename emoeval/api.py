@@ -119,6 +119,12 @@ def score(
 
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
+    allow_network = network_allowed_by_env() if allow_network is None else allow_network
+    if not (model_pool.store.allow_network if model_pool is not None else allow_network):
+        # an offline run: switch the libraries' phone-home paths off before any of them is imported
+        from emoeval.offline import apply_offline_environment
+
+        apply_offline_environment()
     sample_list = load_samples(samples, label_set=label_set)
     metric_list = resolve_metrics(
         metrics, sample_list, real=real, real_system=real_system, emotion_reference=emotion_reference
@@ -126,7 +132,7 @@ def score(
     if model_pool is None:
         store = WeightStore(
             models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
-            allow_network=network_allowed_by_env() if allow_network is None else allow_network,
+            allow_network=allow_network,
             explicit={name: Path(path) for name, path in (weights or {}).items()},
         )
         model_pool = ModelPool(store)

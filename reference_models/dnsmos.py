@@ -164,6 +164,10 @@ class DNSMOS(ReferenceModel):
         super().__init__(weights, dependencies)
         try:
             import librosa  # noqa: F401
+
+            # onnxruntime starts its 1DS telemetry uploader at import unless ORT_DISABLE_TELEMETRY=1 is set by then
+            # (onnxruntime.disable_telemetry_events() comes too late): offline, the model pool has set it before
+            # loading this model (emoeval.offline)
             import onnxruntime
         except ImportError as exc:
             raise MissingDependencyError(
