@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from emoeval.cli_models import fit_emotion_probe
+from emoeval.cli_models import fit_emotion_probe, trust_model_command
 from emoeval.cli_stats import STATS_COMMANDS
 from emoeval.errors import EmoevalError
 from emoeval.version import __version__
@@ -77,7 +77,13 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the model-output cache.")
 @click.option("--no-resume", is_flag=True, help="Start over even if an interrupted run is in --out.")
 @click.option("--overwrite", is_flag=True, help="Replace the results of another run in --out.")
-@click.option("--n-bootstrap", type=click.IntRange(min=0), default=2000, show_default=True)
+@click.option(
+    "--n-bootstrap",
+    type=click.IntRange(min=0),
+    default=2000,
+    show_default=True,
+    help="Bootstrap resamples of the system-level intervals; 0 computes no intervals (NaN).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--quiet", is_flag=True, help="No progress bars and no summary.")
 def score(
@@ -152,6 +158,7 @@ def models() -> None:
 
 
 models.add_command(fit_emotion_probe)
+models.add_command(trust_model_command)
 
 
 def _store(models_dir: Path | None) -> Any:
@@ -170,12 +177,14 @@ def models_list(models_dir: Path | None) -> None:
     for name in reference_model_names():
         card = get_reference_model_class(name).card
         report = store.verify(card)
-        status = "ok" if all(state == "ok" for _, state, _ in report) else "missing"
+        status = next((state for _, state, _ in report if state != "ok"), "ok")
         click.echo(f"{name}@{card.version}  [{status}]  {card.summary}  ({card.license})")
         for weight, (_, state, detail) in zip(card.files, report, strict=True):
             where = detail if state == "ok" else state
             pinned = store.pinned_sha256(card, weight)
-            if not pinned:
+            if not pinned and weight.code:
+                digest = f"sha256 unpinned (code, no published hash: emoeval models pull/trust {name})"
+            elif not pinned:
                 digest = "sha256 unpinned (no published hash; pinned on first use)"
             else:
                 digest = f"sha256 {pinned[:16]}…" + ("" if weight.pinned else " (pinned on first use)")

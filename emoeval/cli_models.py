@@ -1,7 +1,10 @@
-"""``emoeval models fit-emotion-probe``: fit an emotion probe on a labelled reference set and save it (no pickle).
+"""``emoeval models fit-emotion-probe`` and ``emoeval models trust``.
 
-Registered on the ``models`` group in :mod:`emoeval.cli`. The work is done by
-:class:`emoeval.reference_models.emotion_probe.EmotionProbeModel`; this module prints the report.
+``fit-emotion-probe`` fits an emotion probe on a labelled reference set and saves it (no pickle); the work is
+done by :class:`emoeval.reference_models.emotion_probe.EmotionProbeModel`, this module prints the report.
+``trust`` is the explicit step that lets emoeval run the configuration code of a model folder whose files have
+no published hash (:func:`emoeval.reference_models.base.trust_model`). Both are registered on the ``models``
+group in :mod:`emoeval.cli`.
 """
 
 from __future__ import annotations
@@ -147,6 +150,37 @@ def fit_emotion_probe(
     click.echo(f"use it: emoeval score MANIFEST --out DIR --emotion-reference {out}")
 
 
+@click.command("trust")
+@click.argument("name")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder (EMOEVAL_MODELS_DIR).")
+def trust_model_command(name: str, folder: Path | None, models_dir: Path | None) -> None:
+    """Trust NAME's files in FOLDER (or where emoeval finds them): load the model once, then pin their sha256.
+
+    Some model folders hold code: speechbrain's hyperparams.yaml (HyperPyYAML's !new/!name/!apply tags call
+    Python while the file loads) and custom_interface.py. emoeval refuses such a file until it is pinned; run
+    this only for a copy you trust (it runs that code). The pins are written once the model has loaded (a
+    failed load pins nothing) and replace those of an earlier copy; later runs refuse any changed file.
+    """
+    from emoeval.reference_models.base import trust_model
+    from emoeval.reference_models.store import default_models_dir
+
+    store_dir = models_dir or default_models_dir()
+    model = trust_model(name, folder, models_dir=store_dir)
+    card = model.card
+    for filename, resolved in sorted(model.weights.items()):
+        weight = card.file(filename)
+        if weight.pinned:
+            state = "published sha256 checked"
+        elif resolved.first_use:
+            state = f"pinned in {store_dir / name / (filename + '.sha256')}"
+        else:
+            state = "already pinned"
+        kind = " (code)" if weight.code else ""
+        click.echo(f"{name}/{filename}{kind}: sha256 {resolved.sha256}  {state}  ({resolved.source}: {resolved.path})")
+    click.echo(f"{name} loaded and trusted; later runs load these files without this step and refuse a changed one")
+
+
 def _write_predictions(path: Path, items: list[Any], labels: list[str], report: dict[str, Any]) -> None:
     """Out-of-fold predictions per item: file, label, speaker, predicted, target probability, probabilities."""
     import pandas as pd
@@ -170,4 +204,4 @@ def _write_predictions(path: Path, items: list[Any], labels: list[str], report: 
     write_csv(pd.DataFrame(rows), path)
 
 
-__all__ = ["fit_emotion_probe", "format_confusion"]
+__all__ = ["fit_emotion_probe", "format_confusion", "trust_model_command"]

@@ -55,10 +55,17 @@ class ReferenceModel(ABC):
 
     @classmethod
     def load(cls, store: WeightStore, pool: ModelPool) -> Self:
-        """Resolve and verify the weights, load the dependencies, then build the model."""
+        """Resolve and verify the weights, load the dependencies, build the model, then pin new files.
+
+        Every file is checked against its published hash or its pin before the model is built; files with no
+        published hash used for the first time are pinned only once the model loaded (see
+        :mod:`emoeval.reference_models.store`), so a failed or refused first load records nothing as trusted.
+        """
         weights = store.resolve_all(cls.card)
         dependencies = {name: pool.get(name) for name in cls.requires}
-        return cls(weights, dependencies)
+        model = cls(weights, dependencies)
+        store.pin(cls.card, weights)
+        return model
 
     def config(self) -> dict[str, Any]:
         """Settings that change the outputs (input size, thresholds...); part of the fingerprint."""
@@ -103,6 +110,11 @@ class ModelPool:
             return self._models[name]
         if name in self._loading:
             raise RuntimeError(f"reference model {name!r} requires itself (a dependency cycle)")
+        if not self.store.allow_network:
+            # before the model's libraries are imported: some read their telemetry switch only then (onnxruntime)
+            from emoeval.offline import apply_offline_environment
+
+            apply_offline_environment()
         from emoeval.registry import get_reference_model_class
 
         model_class = get_reference_model_class(name)
@@ -117,3 +129,26 @@ class ModelPool:
     def loaded(self) -> dict[str, ReferenceModel]:
         """The models loaded so far, by name."""
         return dict(self._models)
+
+
+def trust_model(name: str, folder: str | Path | None = None, *, models_dir: str | Path | None = None) -> ReferenceModel:
+    """The explicit trust step for a model whose files have no published hash (``emoeval models trust``).
+
+    Loads reference model ``name`` from ``folder`` (or, without one, from where the weight store finds its
+    files: ``<models dir>/<name>/``, the Hugging Face cache...) **accepting its code files unpinned** — this
+    runs them: call it only for a copy you trust — and, once the model has loaded, pins the sha256 of every
+    file that has no published hash (replacing the pins of an earlier copy). Later runs load that copy
+    without this step and refuse a changed file before it runs. Files with a published hash are still checked
+    against it, and a model folder must hold exactly the model's files. Returns the loaded model (its
+    ``weights`` say which files were pinned, and where from).
+    """
+    from emoeval.reference_models.store import default_models_dir
+
+    store = WeightStore(
+        models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
+        allow_network=False,
+        explicit={name: Path(folder)} if folder is not None else {},
+        trusted=frozenset({name}),
+        repin=True,
+    )
+    return ModelPool(store).get(name)

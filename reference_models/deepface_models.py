@@ -10,9 +10,11 @@ weight files come through emoeval's weight store.
 deepface's release asset; a copy deepface itself downloaded earlier is found in its own folder,
 ``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder); ``--weights
 deepface-arcface=PATH`` names any other copy. deepface publishes no hash for its files (its maintainer
-declined to, serengil/deepface#1316), so the cards record none: the store pins the sha256 of the first copy
-it uses (``<models dir>/<model>/<file>.sha256``) and refuses a different file later; the computed hash is in
-every result row's provenance.
+declined to, serengil/deepface#1316), so the cards record none: the store pins the sha256 of the copy it
+downloads, or of a local copy once the model has loaded from it (``<models dir>/<model>/<file>.sha256``; a file
+that fails to load is not pinned), and refuses a different file later; the computed hash is in every result
+row's provenance. The files are data (``torch.load(weights_only=True)`` runs nothing), so a first use needs no
+trust step.
 
 **Pipeline (as ``DeepFace.represent`` / ``DeepFace.analyze`` with ``detector_backend="yunet"``,
 ``align=True``).** The image gets a black border of half its height and width (deepface does this so that

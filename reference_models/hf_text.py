@@ -11,14 +11,18 @@
 
 Both run through ``transformers`` (``AutoTokenizer`` + ``AutoModelForSequenceClassification`` with
 ``use_safetensors=True``: nothing is unpickled) from a private folder of links to files resolved by the weight
-store, with ``HF_HUB_OFFLINE=1`` and ``TRANSFORMERS_OFFLINE=1`` set while loading, so nothing is fetched.
+store, with ``HF_HUB_OFFLINE=1`` and ``TRANSFORMERS_OFFLINE=1`` set while loading, so nothing is fetched. They
+pass ``trust_remote_code=False``: a ``config.json`` or ``tokenizer_config.json`` whose ``auto_map`` names
+custom Python classes is refused (without it, transformers would ask on the terminal whether to run that
+code), so every file of these folders is data — JSON, text, safetensors — and none runs code.
 
 **Where the files come from.** ``emoeval models pull distilroberta-emotion`` (or ``distilroberta-nli``)
 downloads them from the hub at the pinned revision (:data:`EMOTION_REVISION`, :data:`NLI_REVISION`: commits
 that hold a ``model.safetensors``); copies in the Hugging Face cache (``$HF_HUB_CACHE``, default
-``~/.cache/huggingface/hub``) are found there; ``--weights NAME=FOLDER`` names any other copy. The hub
-publishes no sha256 emoeval could check offline, so the cards record none and the store pins the first copy it
-uses (see :mod:`emoeval.reference_models.store`); the computed hashes enter every result row's provenance.
+``~/.cache/huggingface/hub``) are found there; ``--weights NAME=FOLDER`` names any other copy (a folder holding
+exactly the card's files: another file is refused). The hub publishes no sha256 emoeval could check offline, so
+the cards record none and the store pins the files after the first successful load (see
+:mod:`emoeval.reference_models.store`); the computed hashes enter every result row's provenance.
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ def _card(
             f"{', '.join(files)}>"
         ),
         tool_dirs=hub_cache_dirs(repo),
+        exact_folder=True,
     )
 
 
@@ -142,8 +147,11 @@ class HFSequenceClassifier(ReferenceModel):
         folder = model_folder(self.weights, f"emoeval-{self.card.name}-")
         try:
             with hub_offline():
-                self.tokenizer = AutoTokenizer.from_pretrained(folder.name)
-                self.network = AutoModelForSequenceClassification.from_pretrained(folder.name, use_safetensors=True)
+                # trust_remote_code=False: an auto_map naming custom classes is refused, never run nor asked about
+                self.tokenizer = AutoTokenizer.from_pretrained(folder.name, trust_remote_code=False)
+                self.network = AutoModelForSequenceClassification.from_pretrained(
+                    folder.name, use_safetensors=True, trust_remote_code=False
+                )
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             places = ", ".join(str(w.path) for w in self.weights.values())
             raise WeightError(

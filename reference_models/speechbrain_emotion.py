@@ -9,12 +9,19 @@ transformers fetch anything (see ``../shared/MODELS.md``):
 - the five files of the hub repository (``hyperparams.yaml``, ``custom_interface.py``, ``wav2vec2.ckpt``,
   ``model.ckpt``, ``label_encoder.txt``) and the two configuration files of the ``facebook/wav2vec2-base``
   backbone its hyperparameters name (``config.json``, ``preprocessor_config.json``; the weights come from
-  ``wav2vec2.ckpt``) are resolved through the weight store and linked into a private temporary folder;
+  ``wav2vec2.ckpt``) are resolved through the weight store and placed in a private temporary folder;
 - ``foreign_class`` loads that folder with ``pretrained_path`` and ``wav2vec2_hub`` overridden to point into
   it (and the backbone's ``save_path`` too), so nothing is looked up on the hub or written elsewhere.
 
-``custom_interface.py`` is Python code from the hub repository, executed by ``foreign_class``: like every
-file of this card it is pinned on first use, so a changed file is refused before it runs.
+**Code files.** ``hyperparams.yaml`` (HyperPyYAML: ``!new:``, ``!name:`` and ``!apply:`` call any Python
+callable while the file loads) and ``custom_interface.py`` (a Python module ``foreign_class`` imports) are code
+from the hub repository; the card marks both ``code=True``. A copy with no pin is refused before speechbrain
+sees it, until the user trusts it: ``emoeval models pull`` pins the copies it downloads from the hub, and
+``emoeval models trust speechbrain-emotion-iemocap [FOLDER]`` loads a local copy once and pins it. Their
+verified bytes are copied into the private folder, so a file changed after its check never runs. The other
+files are data (checkpoints read by ``torch.load``, which runs nothing with torch ≥ 2.6; the backbone's JSON
+configuration read by transformers without remote code; a label list read with ``ast.literal_eval``), pinned
+after the first successful load.
 
 **Output.** Per recording (16 kHz mono, soxr HQ), [4 probabilities in :attr:`SpeechBrainEmotionIEMOCAP.labels`
 order ‖ the 768-d pooled wav2vec2 embedding] (float64), the layout of every emoeval emotion recognizer. The
@@ -23,8 +30,8 @@ labels are read from the model's ``label_encoder.txt`` and mapped through the IE
 
 **Where the files come from.** ``emoeval models pull speechbrain-emotion-iemocap`` downloads them; copies in
 the Hugging Face cache (``$HF_HUB_CACHE``) are found there; ``--weights speechbrain-emotion-iemocap=FOLDER``
-names a folder holding all seven. The hub publishes no sha256 we could verify offline: the store pins the first
-copy it uses.
+names a folder holding exactly those seven files. The hub publishes no sha256 we could verify offline: the store
+pins the files (see above and :mod:`emoeval.reference_models.store`).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from emoeval.errors import MissingDependencyError, SampleInputError, WeightError
 from emoeval.media.audio import decode_audio
 from emoeval.reference_models.base import ModelInput, ReferenceModel
 from emoeval.reference_models.speechbrain_speaker import SPEECHBRAIN_VERSION, hub_cache_snapshots
-from emoeval.reference_models.store import ModelCard, WeightFile
+from emoeval.reference_models.store import ModelCard, WeightFile, stage_file
 
 if TYPE_CHECKING:
     from emoeval.context import ScoringContext
@@ -62,6 +69,8 @@ REPO_FILES: tuple[str, ...] = (
 #: the backbone's configuration files (its weights are in wav2vec2.ckpt)
 BACKBONE_FILES: tuple[str, ...] = ("config.json", "preprocessor_config.json")
 INTERFACE_CLASS = "CustomEncoderWav2vec2Classifier"
+#: files whose loading runs code written in them: never loaded before they are pinned or trusted
+CODE_FILES: frozenset[str] = frozenset({"hyperparams.yaml", "custom_interface.py"})
 
 
 def _hub_dirs() -> list[Path]:
@@ -72,7 +81,10 @@ SPEECHBRAIN_EMOTION_CARD = ModelCard(
     name="speechbrain-emotion-iemocap",
     version=f"{HUB_REPO}@main",
     files=(
-        *(WeightFile(filename=name, sha256="", size=0, url=HUB_URL + name) for name in REPO_FILES),
+        *(
+            WeightFile(filename=name, sha256="", size=0, url=HUB_URL + name, code=name in CODE_FILES)
+            for name in REPO_FILES
+        ),
         *(WeightFile(filename=name, sha256="", size=0, url=BACKBONE_URL + name) for name in BACKBONE_FILES),
     ),
     summary="speechbrain wav2vec2-base emotion recognizer (IEMOCAP: neutral/angry/happy/sad), 16 kHz",
@@ -86,6 +98,7 @@ SPEECHBRAIN_EMOTION_CARD = ModelCard(
         "speechbrain-emotion-iemocap, or --weights speechbrain-emotion-iemocap=<folder with the seven files>"
     ),
     tool_dirs=_hub_dirs,
+    exact_folder=True,
 )
 
 
@@ -108,9 +121,9 @@ class SpeechBrainEmotionIEMOCAP(ReferenceModel):
         backbone = folder / "wav2vec2_hub"
         backbone.mkdir()
         for name in REPO_FILES:
-            (folder / name).symlink_to(self.weights[name].path.resolve())
+            stage_file(self.card.file(name), self.weights[name], folder / name)
         for name in BACKBONE_FILES:
-            (backbone / name).symlink_to(self.weights[name].path.resolve())
+            stage_file(self.card.file(name), self.weights[name], backbone / name)
         # a local SpeechBrain-style backbone: its configuration and the fine-tuned weights, nothing from the hub
         (backbone / "wav2vec2.ckpt").symlink_to(self.weights["wav2vec2.ckpt"].path.resolve())
         # The backbone's own load (before the pretrainer loads wav2vec2.ckpt into it) warns once per tensor that
@@ -194,4 +207,4 @@ class SpeechBrainEmotionIEMOCAP(ReferenceModel):
         return context.outputs(self.card.name, list(items))
 
 
-__all__ = ["BACKBONE_FILES", "REPO_FILES", "SPEECHBRAIN_EMOTION_CARD", "SpeechBrainEmotionIEMOCAP"]
+__all__ = ["BACKBONE_FILES", "CODE_FILES", "REPO_FILES", "SPEECHBRAIN_EMOTION_CARD", "SpeechBrainEmotionIEMOCAP"]

@@ -10,9 +10,18 @@ ECAPA network and returns a 192-d embedding.
 **Where the files come from.** ``emoeval models pull speechbrain-ecapa-voxceleb`` downloads the five files
 of the hub repository; a copy in the Hugging Face cache (``$HF_HUB_CACHE``, default
 ``~/.cache/huggingface/hub``) that speechbrain itself downloaded earlier is found there; ``--weights
-speechbrain-ecapa-voxceleb=FOLDER`` names any other copy. The hub publishes no sha256 we could verify
-offline, so the card records none and the store pins the first copy it uses (see
+speechbrain-ecapa-voxceleb=FOLDER`` names any other copy (a folder holding exactly the five files). The hub
+publishes no sha256 we could verify offline, so the card records none and the store pins the files (see
 :mod:`emoeval.reference_models.store`); the computed hashes are in every result row's provenance.
+
+**hyperparams.yaml is code.** speechbrain reads it with HyperPyYAML, whose ``!new:``, ``!name:`` and
+``!apply:`` tags call any Python callable while the file loads, so the card marks it ``code=True``: a copy
+with no pin is refused before speechbrain sees it, until the user trusts it — ``emoeval models pull`` pins
+the copies it downloads from the hub; ``emoeval models trust speechbrain-ecapa-voxceleb [FOLDER]`` loads a
+local copy once and pins it. The verified bytes of the file are copied into the private folder speechbrain
+loads, so a file changed after its check never runs. The checkpoints are read by ``torch.load``, which runs
+nothing with torch ≥ 2.6 (``weights_only=True`` by default), and ``label_encoder.txt`` with
+``ast.literal_eval``: they are data, pinned after the first successful load.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import numpy as np
 from emoeval.errors import MissingDependencyError, WeightError
 from emoeval.media.audio import decode_audio
 from emoeval.reference_models.base import ModelInput, ReferenceModel
-from emoeval.reference_models.store import ModelCard, WeightFile
+from emoeval.reference_models.store import ModelCard, WeightFile, stage_file
 
 SAMPLE_RATE = 16000
 HUB_REPO = "speechbrain/spkrec-ecapa-voxceleb"
@@ -42,6 +51,8 @@ ECAPA_FILES: tuple[str, ...] = (
     "label_encoder.txt",
 )
 SPEECHBRAIN_VERSION = "1.1.2"
+#: files whose loading runs code written in them (HyperPyYAML): never loaded before they are pinned or trusted
+CODE_FILES: frozenset[str] = frozenset({"hyperparams.yaml"})
 
 
 def hub_cache_snapshots(repo: str = HUB_REPO, environ: os._Environ[str] | dict[str, str] | None = None) -> list[Path]:
@@ -66,7 +77,10 @@ def hub_cache_snapshots(repo: str = HUB_REPO, environ: os._Environ[str] | dict[s
 ECAPA_CARD = ModelCard(
     name="speechbrain-ecapa-voxceleb",
     version=f"{HUB_REPO}@main",
-    files=tuple(WeightFile(filename=name, sha256="", size=0, url=HUB_URL + name) for name in ECAPA_FILES),
+    files=tuple(
+        WeightFile(filename=name, sha256="", size=0, url=HUB_URL + name, code=name in CODE_FILES)
+        for name in ECAPA_FILES
+    ),
     summary="speechbrain ECAPA-TDNN speaker encoder (VoxCeleb), 192-d embedding at 16 kHz",
     license="Apache-2.0 (speechbrain)",
     citation=(
@@ -78,15 +92,16 @@ ECAPA_CARD = ModelCard(
         "speechbrain-ecapa-voxceleb, or --weights speechbrain-ecapa-voxceleb=<folder with the five files>"
     ),
     tool_dirs=hub_cache_snapshots,
+    exact_folder=True,
 )
 
 
 class SpeechBrainEcapa(ReferenceModel):
     """Recording → 192-d ECAPA speaker embedding (float64), through speechbrain's ``EncoderClassifier``.
 
-    The resolved files are linked into a private temporary folder (they may come from different places),
-    which speechbrain loads with ``pretrained_path`` pointing at it: nothing is written next to the user's
-    files and nothing is fetched.
+    The resolved files are placed in a private temporary folder (they may come from different places; the
+    configuration is copied after a hash check, the checkpoints linked), which speechbrain loads with
+    ``pretrained_path`` pointing at it: nothing is written next to the user's files and nothing is fetched.
     """
 
     card = ECAPA_CARD
@@ -103,7 +118,7 @@ class SpeechBrainEcapa(ReferenceModel):
         self._folder = tempfile.TemporaryDirectory(prefix="emoeval-ecapa-")
         folder = Path(self._folder.name)
         for name in ECAPA_FILES:
-            (folder / name).symlink_to(self.weights[name].path.resolve())
+            stage_file(self.card.file(name), self.weights[name], folder / name)
         try:
             self._encoder = EncoderClassifier.from_hparams(
                 source=str(folder),
@@ -140,4 +155,4 @@ class SpeechBrainEcapa(ReferenceModel):
         return embeddings
 
 
-__all__ = ["ECAPA_CARD", "ECAPA_FILES", "SpeechBrainEcapa", "hub_cache_snapshots"]
+__all__ = ["CODE_FILES", "ECAPA_CARD", "ECAPA_FILES", "SpeechBrainEcapa", "hub_cache_snapshots"]

@@ -16,10 +16,36 @@ error (never a silent fall-through to another copy). A missing file fails at onc
 and where to put it. Downloads stream to ``<file>.part``, resume with an HTTP Range request after an
 interruption, and are renamed into place only once the hash matches.
 
-**Unpinned files.** A few upstream files have no hash published anywhere (deepface's weights). Their card
-records ``sha256=""`` and the store pins them on first use: the first copy it resolves or downloads has its
-sha256 written to ``$EMOEVAL_MODELS_DIR/<model>/<file>.sha256``, every later resolution must match that pin,
-and the computed hash always enters the results' provenance. Delete the pin file to accept a new copy.
+**Unpinned files.** Some upstream files have no hash published anywhere (deepface's weights, the Hugging Face
+hub files of the speechbrain, transformers and faster-whisper plug-ins). Their card records ``sha256=""`` and
+the store pins them: their sha256 is written to ``$EMOEVAL_MODELS_DIR/<model>/<file>.sha256``, and every later
+resolution must match that pin before anything loads the file; the computed hash always enters the results'
+provenance. A pin is written only
+
+- after the model built from the file **loaded successfully** (:meth:`WeightStore.pin`, called by
+  :meth:`~emoeval.reference_models.base.ReferenceModel.load`): a first load that fails, or is refused, records
+  nothing as trusted; or
+- when emoeval **downloaded the file itself** from the card's address (``emoeval models pull NAME``, or a
+  download allowed by ``EMOEVAL_OFFLINE=0``).
+
+**Files that are code.** A file whose loading runs instructions written in it — speechbrain's
+``hyperparams.yaml`` (HyperPyYAML: ``!new:``, ``!name:`` and ``!apply:`` call any Python callable while the file
+loads) and a ``custom_interface.py`` module — is marked ``code=True`` on its card. Loading an unverified copy
+*is* the attack, so "pin on first use" cannot apply to it: a code file with no published hash and no pin is
+refused (:class:`UntrustedWeightError`, naming the file and its sha256) until the user trusts it explicitly —
+``emoeval models trust NAME [FOLDER]`` (:func:`emoeval.reference_models.base.trust_model`), which loads the
+model once and pins its files after the load succeeded — or ``emoeval models pull NAME``, which pins the copies
+it downloads from the card's address. After that, a changed file is refused before it runs. Files loaded by
+loaders that run nothing (safetensors, ``torch.load(weights_only=True)``, CTranslate2, tokenizer JSON, text) are
+data: with no pin yet they are loaded and pinned after the successful load.
+
+**Model folders.** A card with ``exact_folder=True`` (a model a library loads as a folder) accepts a folder only
+if it holds exactly the card's files: a file that is not on the card (an extra ``.py``, a sub-folder) is refused
+with :class:`UnknownWeightFileError` naming it, before any file is hashed or loaded. This holds for the folder
+given explicitly (``--weights NAME=FOLDER``, API ``weights={NAME: FOLDER}``), which must also hold every file of
+the card, and for ``$EMOEVAL_MODELS_DIR/<model>/`` (where the pins and ``.part`` downloads of the card's files
+are allowed). Another tool's cache folder (the Hugging Face hub cache) is not checked that way: it holds other
+files of the repository, and the plug-ins hand their loaders a private folder holding only the card's files.
 """
 
 from __future__ import annotations
@@ -28,19 +54,31 @@ import hashlib
 import http.client
 import importlib.util
 import os
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from emoeval.errors import DownloadError, WeightHashMismatchError, WeightNotFoundError
+from emoeval.errors import DownloadError, WeightError, WeightHashMismatchError, WeightNotFoundError
 
 Source = Literal["explicit", "models_dir", "tool_cache", "package", "download"]
 #: suffix of the file holding the sha256 pinned on first use for a file with no published hash
 PIN_SUFFIX = ".sha256"
+#: suffix of a download in progress (``<file>.part``)
+PART_SUFFIX = ".part"
 _CHUNK = 1 << 20
+
+
+class UntrustedWeightError(WeightError):
+    """A file that is code (``WeightFile.code``) has no published hash and no pin: emoeval will not run it
+    until the user trusts it (``emoeval models trust NAME [FOLDER]``, or ``emoeval models pull NAME``)."""
+
+
+class UnknownWeightFileError(WeightError):
+    """A model folder (``ModelCard.exact_folder``) holds a file that is not on the model's card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +88,9 @@ class WeightFile:
     ``sha256`` is the full 64-hex digest, or — only for upstream files whose publishers give no more, such as
     torchvision's ``<name>-<8 hex>.pth`` — a prefix of at least 8 hex digits, checked the way ``torch.hub``
     checks it (weaker: say so on the card), or ``""`` for a file with no published hash at all (pinned on
-    first use, see the module docstring). ``size`` is 0 when unknown.
+    first use, see the module docstring). ``size`` is 0 when unknown. ``code`` marks a file whose loading runs
+    instructions written in it (a HyperPyYAML configuration, a Python module): with no published hash it needs
+    the user's explicit trust before its first use (see the module docstring).
     """
 
     filename: str
@@ -78,6 +118,7 @@ class WeightFile:
     package: str | None = None
     package_path: str | None = None
     url: str | None = None
+    code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +134,8 @@ class ModelCard:
     install_hint: str = ""
     #: another tool's download folders to look in (called at resolution time, e.g. deepface's weights folder)
     tool_dirs: Callable[[], Sequence[Path]] | None = None
+    #: the files form one model folder: an explicit folder (and ``<models dir>/<name>/``) must hold exactly them
+    exact_folder: bool = False
 
     def file(self, filename: str) -> WeightFile:
         for weight in self.files:
@@ -121,11 +164,16 @@ class ModelCard:
 
 @dataclass(frozen=True, slots=True)
 class ResolvedWeight:
-    """A weight file found and verified: where it is, where it came from, its (full, computed) sha256."""
+    """A weight file found and verified: where it is, where it came from, its (full, computed) sha256.
+
+    ``first_use`` is True for a file with no published hash and no pin yet (or one the user trusts in place
+    of its pin): :meth:`WeightStore.pin` records its hash once the model built from it has loaded.
+    """
 
     path: Path
     sha256: str
     source: Source
+    first_use: bool = False
 
 
 def resolved_weights_sha256(weights: Mapping[str, ResolvedWeight]) -> str:
@@ -161,6 +209,31 @@ def sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def stage_file(weight: WeightFile, resolved: ResolvedWeight, target: Path) -> None:
+    """Put a verified file at ``target`` in a private model folder for a loader to read.
+
+    A code file (``weight.code``) is copied, and the copy's sha256 is checked against the one verified, so the
+    bytes that run are the bytes that were checked even if the original changes in between (then
+    :class:`~emoeval.errors.WeightHashMismatchError`). Other files are linked (copied where links are not
+    allowed): the large data files are not duplicated.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if weight.code:
+        data = resolved.path.read_bytes()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != resolved.sha256:
+            raise WeightHashMismatchError(
+                f"{resolved.path} ({weight.filename}) changed after it was verified (sha256 {actual}, verified "
+                f"{resolved.sha256}); it was not loaded. Put the verified copy back, or trust the new one"
+            )
+        target.write_bytes(data)
+        return
+    try:
+        target.symlink_to(resolved.path.resolve())
+    except OSError:
+        shutil.copyfile(resolved.path, target)
+
+
 def _package_dir(package: str) -> Path | None:
     """The folder of an installed package, found without importing it (some import pkg_resources or TF)."""
     try:
@@ -174,12 +247,20 @@ def _package_dir(package: str) -> Path | None:
 
 @dataclass
 class WeightStore:
-    """Resolves, verifies and fetches weight files. One per run; it remembers hashes it already checked."""
+    """Resolves, verifies and fetches weight files. One per run; it remembers hashes it already checked.
+
+    ``trusted`` names the models whose code files with no published hash the user vouches for in this store's
+    use (the files are accepted without a pin and pinned after the model loaded); with ``repin`` a trusted
+    model's files may also differ from their pins, which are replaced after the load. Only the explicit trust
+    step (:func:`emoeval.reference_models.base.trust_model`, ``emoeval models trust``) sets them.
+    """
 
     models_dir: Path = field(default_factory=default_models_dir)
     allow_network: bool = field(default_factory=network_allowed_by_env)
     explicit: Mapping[str, Path] = field(default_factory=dict)
     timeout_s: float = 20.0
+    trusted: frozenset[str] = frozenset()
+    repin: bool = False
     _verified: dict[tuple[str, int, int], str] = field(default_factory=dict, repr=False)
 
     # -- resolution ---------------------------------------------------------------------------------------
@@ -200,70 +281,196 @@ class WeightStore:
         return places
 
     def resolve(self, card: ModelCard, filename: str | None = None) -> ResolvedWeight:
-        """Find and verify one weight file of ``card`` (its only file when ``filename`` is None)."""
+        """Find and verify one weight file of ``card`` (its only file when ``filename`` is None).
+
+        Raises :class:`UnknownWeightFileError` for a model folder holding a file that is not on the card,
+        :class:`~emoeval.errors.WeightHashMismatchError` for a file that is not the recorded or pinned one,
+        :class:`UntrustedWeightError` for a code file nobody trusted yet — all before anything reads the file
+        beyond hashing it.
+        """
         if filename is None:
             if len(card.files) != 1:
                 raise ValueError(f"model {card.name!r} has several weight files; name one")
             weight = card.files[0]
         else:
             weight = card.file(filename)
-        for source, path in self.candidates(card, weight):
-            if path.is_file():
-                return ResolvedWeight(path=path, sha256=self.check(card, weight, path), source=source)
-        if self.allow_network and weight.url:
-            path = self._download(card, weight)
-            return ResolvedWeight(path=path, sha256=self.check(card, weight, path), source="download")
-        raise WeightNotFoundError(self._not_found_message(card, weight))
+        self.check_folders(card)
+        resolved = self._locate(card, weight)
+        self._require_trust(card, weight, resolved)
+        return resolved
 
     def resolve_all(self, card: ModelCard) -> dict[str, ResolvedWeight]:
-        return {weight.filename: self.resolve(card, weight.filename) for weight in card.files}
+        """Every weight file of ``card``, found and verified (see :meth:`resolve`); nothing is pinned here.
+
+        An :class:`UntrustedWeightError` names every code file of the card that nobody trusted yet.
+        """
+        self.check_folders(card)
+        code = [weight for weight in card.files if weight.code]
+        # code files first: an untrusted configuration is refused before gigabytes of checkpoints are hashed
+        found = {weight.filename: self._locate(card, weight) for weight in code}
+        untrusted = [found[weight.filename] for weight in code if self._untrusted(card, weight, found[weight.filename])]
+        if untrusted:
+            raise UntrustedWeightError(self._untrusted_message(card, untrusted))
+        found.update({weight.filename: self._locate(card, weight) for weight in card.files if not weight.code})
+        return {weight.filename: found[weight.filename] for weight in card.files}
+
+    def _locate(self, card: ModelCard, weight: WeightFile) -> ResolvedWeight:
+        """The first copy of ``weight`` in :meth:`candidates` (or a download), verified; no trust check."""
+        for source, path in self.candidates(card, weight):
+            if path.is_file():
+                digest, first_use = self._verify(card, weight, path)
+                return ResolvedWeight(path=path, sha256=digest, source=source, first_use=first_use)
+        if self.allow_network and weight.url:
+            path = self._download(card, weight)
+            digest, first_use = self._verify(card, weight, path)
+            return ResolvedWeight(path=path, sha256=digest, source="download", first_use=first_use)
+        raise WeightNotFoundError(self._not_found_message(card, weight))
+
+    def _untrusted(self, card: ModelCard, weight: WeightFile, resolved: ResolvedWeight) -> bool:
+        """A code file with neither a published hash nor a pin, for a model the user did not trust."""
+        return weight.code and resolved.first_use and card.name not in self.trusted
+
+    def _require_trust(self, card: ModelCard, weight: WeightFile, resolved: ResolvedWeight) -> None:
+        if self._untrusted(card, weight, resolved):
+            raise UntrustedWeightError(self._untrusted_message(card, [resolved]))
+
+    @staticmethod
+    def _untrusted_message(card: ModelCard, files: Sequence[ResolvedWeight]) -> str:
+        listed = "; ".join(f"{r.path} (sha256 {r.sha256})" for r in files)
+        explicit = {str(r.path.parent) for r in files if r.source == "explicit"}
+        folder = f" {next(iter(explicit))}" if len(explicit) == 1 else ""
+        return (
+            f"model {card.name!r}: {listed} {'is' if len(files) == 1 else 'are'} code (loading runs the instructions "
+            f"written in {'it' if len(files) == 1 else 'them'}) with no published hash and no pin yet, so emoeval "
+            f"will not load {'it' if len(files) == 1 else 'them'}. If you trust this copy, run `emoeval models trust "
+            f"{card.name}{folder}` once (it loads the model and pins its files); or run `emoeval models pull "
+            f"{card.name}` to use the copies from the model's hub repository"
+        )
+
+    def check_folders(self, card: ModelCard) -> None:
+        """For a model folder card: the explicit folder holds exactly the card's files, and
+        ``<models dir>/<name>/`` holds nothing but them and their pins and partial downloads.
+
+        Raises :class:`UnknownWeightFileError` naming every file that is not on the card, or
+        :class:`~emoeval.errors.WeightNotFoundError` naming the files an explicit folder lacks.
+        """
+        if not card.exact_folder:
+            return
+        expected = [weight.filename for weight in card.files]
+        explicit = self.explicit.get(card.name)
+        if explicit is not None:
+            folder = Path(explicit).expanduser()
+            if not folder.is_dir():
+                what = "is a file" if folder.exists() else "does not exist"
+                raise WeightNotFoundError(
+                    f"the path given for model {card.name!r}, {folder}, {what}; give the folder holding its "
+                    f"{len(expected)} files ({', '.join(expected)})"
+                )
+            self._refuse_unknown(card, folder, set(expected))
+            missing = [name for name in expected if not (folder / name).is_file()]
+            if missing:
+                raise WeightNotFoundError(
+                    f"the folder given for model {card.name!r}, {folder}, lacks {', '.join(missing)}; a model "
+                    f"folder holds all of its files ({', '.join(expected)}). Fix: put them there, or run "
+                    f"`emoeval models pull {card.name}` and leave out the folder"
+                )
+        own = self.models_dir / card.name
+        if own.is_dir():
+            bookkeeping = {name + suffix for name in expected for suffix in (PIN_SUFFIX, PART_SUFFIX)}
+            self._refuse_unknown(card, own, set(expected) | bookkeeping)
+
+    @staticmethod
+    def _refuse_unknown(card: ModelCard, folder: Path, known: set[str]) -> None:
+        unknown = sorted(
+            entry.name + ("/" if entry.is_dir() else "") for entry in folder.iterdir() if entry.name not in known
+        )
+        if unknown:
+            listed = ", ".join(weight.filename for weight in card.files)
+            raise UnknownWeightFileError(
+                f"the model folder {folder} of {card.name!r} holds {', '.join(repr(name) for name in unknown)}, "
+                f"not among the model's files ({listed}); emoeval loads no folder holding files it cannot verify "
+                f"(one could be code that a configuration imports). Fix: remove them, or copy only the listed "
+                f"files into a folder of their own"
+            )
 
     def pin_path(self, card: ModelCard, weight: WeightFile) -> Path:
-        """Where the sha256 of an unpinned file is recorded on first use."""
+        """Where the sha256 of an unpinned file is recorded (see the module docstring)."""
         return self.models_dir / card.name / (weight.filename + PIN_SUFFIX)
 
     def pinned_sha256(self, card: ModelCard, weight: WeightFile) -> str:
-        """The recorded hash, or for an unpinned file the hash pinned on first use ("" before any use)."""
+        """The recorded hash, or for an unpinned file the hash pinned for it ("" before any pin)."""
         if weight.pinned:
             return weight.sha256
         pin = self.pin_path(card, weight)
-        return pin.read_text().split()[0].lower() if pin.is_file() and pin.read_text().strip() else ""
+        text = pin.read_text().strip() if pin.is_file() else ""
+        return text.split()[0].lower() if text else ""
 
     def check(self, card: ModelCard, weight: WeightFile, path: Path) -> str:
-        """The file's sha256; raise :class:`WeightHashMismatchError` unless it is the recorded one.
+        """The file's sha256; raise :class:`WeightHashMismatchError` unless it is the recorded (or pinned) one.
 
-        An unpinned file is pinned here on first use (its hash written next to the store's copy).
+        A file with no published hash and no pin passes (it is pinned only after a successful load, by
+        :meth:`pin`); this check alone never writes a pin.
         """
+        return self._verify(card, weight, path)[0]
+
+    def _verify(self, card: ModelCard, weight: WeightFile, path: Path) -> tuple[str, bool]:
+        """``(sha256, first_use)``: the file's hash, and whether it has no published hash and no pin yet."""
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         actual = self._verified.get(key) or sha256_of_file(path)
-        if not weight.pinned:
-            self._check_pin(card, weight, path, actual)
+        if weight.pinned:
+            if not weight.matches(actual):
+                expected = weight.sha256 if weight.full_hash else f"{weight.sha256}… (prefix)"
+                raise WeightHashMismatchError(
+                    f"weight file {path} of model {card.name!r} has sha256 {actual}, expected {expected}. "
+                    f"It is a different or damaged file: delete it and put the right {weight.filename} there"
+                    + (f" (emoeval models pull {card.name})" if weight.url else "")
+                )
             self._verified[key] = actual
-            return actual
-        if not weight.matches(actual):
-            expected = weight.sha256 if weight.full_hash else f"{weight.sha256}… (prefix)"
-            raise WeightHashMismatchError(
-                f"weight file {path} of model {card.name!r} has sha256 {actual}, expected {expected}. "
-                f"It is a different or damaged file: delete it and put the right {weight.filename} there"
-                + (f" (emoeval models pull {card.name})" if weight.url else "")
-            )
-        self._verified[key] = actual
-        return actual
-
-    def _check_pin(self, card: ModelCard, weight: WeightFile, path: Path, actual: str) -> None:
-        pin = self.pin_path(card, weight)
+            return actual, False
         pinned = self.pinned_sha256(card, weight)
-        if not pinned:
-            pin.parent.mkdir(parents=True, exist_ok=True)
-            pin.write_text(f"{actual}  {weight.filename}\n")
-            return
-        if actual != pinned:
-            raise WeightHashMismatchError(
-                f"weight file {path} of model {card.name!r} has sha256 {actual}, but {pin} pins {pinned} "
-                f"(this file has no published hash; emoeval pinned the first copy it used). If the new file is "
-                f"the one you want, delete {pin}; otherwise put the pinned copy back"
-            )
+        first_use = not pinned
+        if pinned and actual != pinned:
+            if not (self.repin and card.name in self.trusted):
+                pin = self.pin_path(card, weight)
+                raise WeightHashMismatchError(
+                    f"weight file {path} of model {card.name!r} has sha256 {actual}, but {pin} pins {pinned} "
+                    f"(this file has no published hash; emoeval pinned the copy it used before). If the new file is "
+                    f"the one you want, run `emoeval models trust {card.name} FOLDER` or delete {pin}; otherwise "
+                    f"put the pinned copy back"
+                )
+            first_use = True  # the user trusts this copy in place of the pinned one: re-pinned after the load
+        self._verified[key] = actual
+        return actual, first_use
+
+    def pin(self, card: ModelCard, weights: Mapping[str, ResolvedWeight]) -> list[Path]:
+        """Record the sha256 of the files of ``weights`` used for the first time; returns the pins written.
+
+        Call it only once the model built from ``weights`` has loaded: a load that failed (or was refused)
+        must leave nothing pinned, so a bad first copy is never recorded as the trusted one. A pin that
+        appeared meanwhile with another hash (another process pinned another copy) is an error, not overwritten.
+        """
+        written: list[Path] = []
+        for filename, resolved in weights.items():
+            weight = card.file(filename)
+            if weight.pinned or not resolved.first_use:
+                continue
+            pin = self.pin_path(card, weight)
+            current = self.pinned_sha256(card, weight)
+            if current and current != resolved.sha256 and not (self.repin and card.name in self.trusted):
+                raise WeightHashMismatchError(
+                    f"{pin} pins {current} for {filename} of model {card.name!r}, but the copy just loaded "
+                    f"({resolved.path}) has sha256 {resolved.sha256}; it was pinned meanwhile. Delete {pin} if the "
+                    f"loaded copy is the one you want"
+                )
+            self._write_pin(pin, resolved.sha256, filename)
+            written.append(pin)
+        return written
+
+    @staticmethod
+    def _write_pin(pin: Path, digest: str, filename: str) -> None:
+        pin.parent.mkdir(parents=True, exist_ok=True)
+        pin.write_text(f"{digest}  {filename}\n")
 
     def _not_found_message(self, card: ModelCard, weight: WeightFile) -> str:
         looked = [f"{source}: {path}" for source, path in self.candidates(card, weight)]
@@ -288,9 +495,19 @@ class WeightStore:
 
     # -- verification -------------------------------------------------------------------------------------
     def verify(self, card: ModelCard) -> list[tuple[str, str, str]]:
-        """``(filename, status, detail)`` per weight file: status is ``ok``, ``missing`` or ``mismatch``."""
+        """``(filename, status, detail)`` per weight file, without downloading or loading anything.
+
+        Status: ``ok``; ``missing``; ``mismatch`` (not the recorded or pinned file); ``untrusted`` (a code file
+        with no published hash and no pin: ``emoeval models trust``); ``refused`` (the model folder holds files
+        that are not on the card). An ``ok`` file not pinned yet says so in its detail.
+        """
         report: list[tuple[str, str, str]] = []
-        offline = WeightStore(self.models_dir, allow_network=False, explicit=self.explicit, _verified=self._verified)
+        offline = replace(self, allow_network=False)
+        try:
+            offline.check_folders(card)
+        except WeightError as exc:
+            state = "missing" if isinstance(exc, WeightNotFoundError) else "refused"
+            return [(weight.filename, state, str(exc)) for weight in card.files]
         for weight in card.files:
             try:
                 resolved = offline.resolve(card, weight.filename)
@@ -298,8 +515,11 @@ class WeightStore:
                 report.append((weight.filename, "missing", str(exc)))
             except WeightHashMismatchError as exc:
                 report.append((weight.filename, "mismatch", str(exc)))
+            except UntrustedWeightError as exc:
+                report.append((weight.filename, "untrusted", str(exc)))
             else:
-                report.append((weight.filename, "ok", f"{resolved.source}: {resolved.path}"))
+                note = " (not pinned yet: pinned after the model's first successful load)" if resolved.first_use else ""
+                report.append((weight.filename, "ok", f"{resolved.source}: {resolved.path}{note}"))
         return report
 
     # -- fetching -----------------------------------------------------------------------------------------
@@ -308,23 +528,39 @@ class WeightStore:
     ) -> list[ResolvedWeight]:
         """Make every weight file of ``card`` available, downloading what no local place has.
 
-        Calling pull is the user's explicit permission to use the network for this model.
+        Calling pull is the user's explicit permission to use the network for this model. A file with no
+        published hash is pinned when pull downloads it from the card's address (the trust is in that address);
+        a copy pull finds on this machine is not pinned by it. A code file found unpinned on this machine (for
+        instance in the Hugging Face cache) is not used: pull downloads the card's own copy into the models
+        folder, which resolution looks in first.
         """
+        offline = replace(self, allow_network=False)
+        offline.check_folders(card)
         resolved: list[ResolvedWeight] = []
         for weight in card.files:
             try:
-                offline = WeightStore(
-                    self.models_dir, allow_network=False, explicit=self.explicit, _verified=self._verified
-                )
-                resolved.append(offline.resolve(card, weight.filename))
+                found = offline._locate(card, weight)
             except WeightNotFoundError:
                 if not weight.url:
                     raise WeightNotFoundError(
                         self._not_found_message(card, weight) + " (this file has no download address)"
                     ) from None
-                path = self._download(card, weight, progress=progress)
-                resolved.append(ResolvedWeight(path=path, sha256=self.check(card, weight, path), source="download"))
+                resolved.append(self._pull_one(card, weight, progress))
+                continue
+            if weight.code and found.first_use and card.name not in self.trusted:
+                if found.source in ("explicit", "models_dir") or not weight.url:
+                    self._require_trust(card, weight, found)  # raises, naming the file and the fix
+                resolved.append(self._pull_one(card, weight, progress))
+                continue
+            resolved.append(found)
         return resolved
+
+    def _pull_one(
+        self, card: ModelCard, weight: WeightFile, progress: Callable[[str, int, int | None], None] | None
+    ) -> ResolvedWeight:
+        path = self._download(card, weight, progress=progress)
+        digest, first_use = self._verify(card, weight, path)
+        return ResolvedWeight(path=path, sha256=digest, source="download", first_use=first_use)
 
     def _download(
         self,
@@ -335,7 +571,7 @@ class WeightStore:
         assert weight.url is not None
         target = self.models_dir / card.name / weight.filename
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
+        partial = target.with_name(target.name + PART_SUFFIX)
         digest = hashlib.sha256()
         have = 0
         # Resume only a .part shorter than the file: a full-size or longer one cannot be resumed (the server
@@ -382,6 +618,9 @@ class WeightStore:
                 f"get the right file and put it at {target}"
             )
         partial.replace(target)
+        if not weight.pinned and not pinned:
+            # downloaded from the card's own address: that address is the trust, so the copy is pinned now
+            self._write_pin(self.pin_path(card, weight), actual, weight.filename)
         stat = target.stat()
         self._verified[(str(target.resolve()), stat.st_size, stat.st_mtime_ns)] = actual
         return target

@@ -11,7 +11,9 @@ emoeval records their sha256 from that package, not from the hub). All four file
 the model folder (``model.bin``, ``config.json``, ``tokenizer.json``, ``vocabulary.txt``) are on the card with
 their sha256, so the store verifies each before anything loads it. Larger models (``whisper-small-en``) come
 from the Hugging Face hub through the weight store (:func:`hub_whisper_card`; ``emoeval models pull NAME``),
-pinned on first use because no hash is published for them.
+pinned when pulled or after their first successful load because no hash is published for them. All their files
+are data (CTranslate2's ``model.bin``, JSON and text read by CTranslate2 and the tokenizers library; nothing
+runs code), and a folder given for them must hold exactly the card's files.
 
 **Recognizer** (:class:`WhisperASR`). Audio is decoded with :func:`emoeval.media.audio.decode_audio` at 16 kHz
 (soxr HQ) and transcribed by ``WhisperModel.transcribe`` with the settings of :class:`WhisperDecoding`, all of
@@ -125,11 +127,11 @@ def hub_whisper_card(
 ) -> ModelCard:
     """The card of a CTranslate2 Whisper model on a hub (files at ``{base_url}/{repo_id}/resolve/{revision}/``).
 
-    No hash is published for these files, so each is unpinned (``sha256=""``): the store pins the first copy
-    it resolves or downloads and refuses a different one later (see :mod:`emoeval.reference_models.store`).
-    Get the files with ``emoeval models pull NAME``, or put a folder holding them at
-    ``$EMOEVAL_MODELS_DIR/NAME/``. A model whose folder has a ``preprocessor_config.json`` (large-v3: 128 mel
-    bands) lists it in ``files``.
+    No hash is published for these files, so each is unpinned (``sha256=""``): the store pins the copy it
+    downloads, or a local copy after the model's first successful load, and refuses a different one later (see
+    :mod:`emoeval.reference_models.store`). Get the files with ``emoeval models pull NAME``, or put a folder
+    holding exactly them at ``$EMOEVAL_MODELS_DIR/NAME/`` (a file not on the card is refused). A model whose
+    folder has a ``preprocessor_config.json`` (large-v3: 128 mel bands) lists it in ``files``.
 
     >>> card = hub_whisper_card("whisper-small-en", "Systran/faster-whisper-small.en")
     >>> card.file("model.bin").url
@@ -146,6 +148,7 @@ def hub_whisper_card(
         license=license,
         citation=_CITATION,
         install_hint=f"{_INSTALL}; then emoeval models pull {name}",
+        exact_folder=True,
     )
 
 

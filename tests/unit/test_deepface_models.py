@@ -136,22 +136,22 @@ def test_no_face_is_a_sample_error_naming_the_file(env, tmp_path):
 # -- the weight store: deepface's folder, pinning on first use, pulls -------------------------------------------
 
 
-def test_found_in_deepface_home_and_pinned_on_first_use(env, deepface_home):
+def test_found_in_deepface_home_and_pinned_after_the_first_successful_load(env, deepface_home):
     store = WeightStore(env, allow_network=False)
     resolved = store.resolve(DEEPFACE_ARCFACE_CARD)
-    assert resolved.source == "tool_cache"
+    assert resolved.source == "tool_cache" and resolved.first_use
     assert resolved.path == deepface_weights_dir() / ARCFACE_FILE
     assert resolved.sha256 == sha256_of_file(resolved.path)
     pin = env / "deepface-arcface" / (ARCFACE_FILE + ".sha256")
-    assert pin.read_text().split()[0] == resolved.sha256
+    assert not pin.exists()  # resolving alone pins nothing: only a model that loaded from the file does
     assert DEEPFACE_ARCFACE_CARD.weights_sha256 == "unpinned"
     model = _pool(env).get("deepface-arcface")
+    assert pin.read_text().split()[0] == resolved.sha256
     assert model.weights_sha256 == resolved.sha256  # provenance carries the computed hash
 
 
 def test_a_different_file_after_pinning_is_refused(env, tmp_path):
-    store = WeightStore(env, allow_network=False)
-    store.resolve(DEEPFACE_EMOTION_CARD)  # pins the DEEPFACE_HOME copy
+    _pool(env).get("deepface-emotion")  # loads and pins the DEEPFACE_HOME copy
     other = tmp_path / "other" / EMOTION_FILE
     other.parent.mkdir()
     other.write_bytes(b"another file")
@@ -167,6 +167,7 @@ def test_a_file_that_is_not_the_network_fails_naming_it(env, tmp_path):
     pool = _pool(tmp_path / "fresh_models", explicit={"deepface-emotion": bad})
     with pytest.raises(WeightError, match=f"{bad}.*not a weights file of the deepface-emotion"):
         pool.get("deepface-emotion")
+    assert not list((tmp_path / "fresh_models").rglob("*.sha256"))  # a file that failed to load is not pinned
 
 
 def test_missing_offline_fails_fast_naming_pull_and_deepface_folder(tmp_path, monkeypatch):
@@ -264,7 +265,7 @@ def test_models_list_shows_unpinned_then_pinned_hash(env, deepface_home):
 
     empty = CliRunner().invoke(main, ["models", "list", "--models-dir", str(env / "none")], env={"DEEPFACE_HOME": "/x"})
     assert "arcface_weights.pth  sha256 unpinned (no published hash; pinned on first use)  size unknown" in empty.output
-    WeightStore(env, allow_network=False).resolve(DEEPFACE_ARCFACE_CARD)
+    _pool(env).get("deepface-arcface")  # the first successful load pins the file
     pinned = CliRunner().invoke(main, ["models", "list", "--models-dir", str(env)])
     digest = sha256_of_file(deepface_home / ".deepface" / "weights" / ARCFACE_FILE)
     assert f"arcface_weights.pth  sha256 {digest[:16]}… (pinned on first use)" in pinned.output

@@ -150,7 +150,11 @@ def test_plugin_loads_the_folder_offline_and_equals_speechbrain(ecapa_folder, de
     import soxr
     from speechbrain.inference.speaker import EncoderClassifier
 
+    from emoeval.reference_models.base import trust_model
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # hyperparams.yaml is code: a folder nobody trusted yet is refused, so trust it once (loads it and pins)
+    trust_model(ECAPA_CARD.name, ecapa_folder, models_dir=tmp_path / "models")
     pool = ModelPool(WeightStore(tmp_path / "models", allow_network=False, explicit={ECAPA_CARD.name: ecapa_folder}))
     model = pool.get(ECAPA_CARD.name)
     wavs = sorted((demo_dir / "speech").rglob("*.wav"))[:3]
@@ -171,7 +175,7 @@ def test_plugin_loads_the_folder_offline_and_equals_speechbrain(ecapa_folder, de
             expected = direct.encode_batch(torch.from_numpy(audio).unsqueeze(0)).reshape(-1).double().numpy()
         assert embedding.shape == (24,)
         np.testing.assert_allclose(embedding, expected, rtol=1e-5, atol=1e-6)
-    # pinned on first use: the hashes of the five files are recorded and in the model's provenance hash
+    # pinned by the trust step: the hashes of the five files are recorded and in the model's provenance hash
     for name in ECAPA_FILES:
         pin = tmp_path / "models" / ECAPA_CARD.name / f"{name}.sha256"
         assert pin.read_text().split()[0] == hashlib.sha256((ecapa_folder / name).read_bytes()).hexdigest()
@@ -184,9 +188,12 @@ def test_a_broken_folder_fails_naming_the_files(ecapa_folder, tmp_path):
     for name in ECAPA_FILES:
         (broken / name).write_bytes((ecapa_folder / name).read_bytes())
     (broken / "embedding_model.ckpt").write_bytes(b"not a checkpoint")
-    pool = ModelPool(WeightStore(tmp_path / "models", allow_network=False, explicit={ECAPA_CARD.name: broken}))
+    from emoeval.reference_models.base import trust_model
+
+    # even trusted, the folder fails to load: the error names the files, and nothing is pinned
     with pytest.raises(WeightError, match=r"could not load the ECAPA model .*embedding_model\.ckpt"):
-        pool.get(ECAPA_CARD.name)
+        trust_model(ECAPA_CARD.name, broken, models_dir=tmp_path / "models")
+    assert not list((tmp_path / "models").rglob("*.sha256"))
 
 
 def test_found_in_the_hugging_face_cache(ecapa_folder, tmp_path, monkeypatch):

@@ -141,6 +141,15 @@ def _pool(models: Path, folder: Path | None = None) -> ModelPool:
     return ModelPool(WeightStore(models, allow_network=False, explicit=explicit))
 
 
+def _trusted_pool(models: Path, folder: Path) -> ModelPool:
+    """The folder trusted once (hyperparams.yaml and custom_interface.py are code: an untrusted copy is refused),
+    then a pool that loads it as any later run would."""
+    from emoeval.reference_models.base import trust_model
+
+    trust_model(NAME, folder, models_dir=models)
+    return _pool(models, folder)
+
+
 def _expected(folder: Path, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The recognizer by hand from the same files: transformers' Wav2Vec2Model, layer norms, mean, linear, softmax."""
     import torch.nn.functional as F
@@ -166,7 +175,7 @@ def test_plugin_loads_the_folder_offline_and_equals_a_hand_computation(model_fol
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)  # nothing may be written to the working folder
-    model = _pool(tmp_path / "models", model_folder).get(NAME)
+    model = _trusted_pool(tmp_path / "models", model_folder).get(NAME)
     assert model.labels == ("neutral", "angry", "happy", "sad")
     wavs = sorted((demo_dir / "speech").rglob("source.wav"))[:3]
     outputs = model.infer([model.prepare(_item(path)) for path in wavs])
@@ -181,7 +190,7 @@ def test_plugin_loads_the_folder_offline_and_equals_a_hand_computation(model_fol
     again = model.infer([model.prepare(_item(path)) for path in wavs])
     np.testing.assert_array_equal(np.vstack(again), np.vstack(outputs))  # deterministic
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
-    for name in (*REPO_FILES, *BACKBONE_FILES):  # every file pinned on first use
+    for name in (*REPO_FILES, *BACKBONE_FILES):  # every file pinned by the trust step
         pin = tmp_path / "models" / NAME / f"{name}.sha256"
         assert pin.read_text().split()[0] == hashlib.sha256((model_folder / name).read_bytes()).hexdigest()
 
@@ -190,8 +199,11 @@ def test_a_broken_folder_fails_naming_the_files(model_folder, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(model_folder, broken)
     (broken / "model.ckpt").write_bytes(b"not a checkpoint")
+    from emoeval.reference_models.base import trust_model
+
     with pytest.raises(WeightError, match=r"could not load the emotion recognizer .*model\.ckpt"):
-        _pool(tmp_path / "models", broken).get(NAME)
+        trust_model(NAME, broken, models_dir=tmp_path / "models")
+    assert not list((tmp_path / "models").rglob("*.sha256"))  # a failed load pins nothing
 
 
 @pytest.fixture
@@ -229,7 +241,7 @@ def test_metrics_score_through_the_plugin_and_stay_out_of_default_runs(model_fol
 
     samples = [s for s in read_manifest(demo_dir / "manifest.csv") if s.modality == "speech"]
     assert not any("speechbrain" in m.spec.name for m in resolve_metrics(None, samples, emotion_reference="x.csv"))
-    pool = _pool(tmp_path / "models", model_folder)
+    pool = _trusted_pool(tmp_path / "models", model_folder)
     results = score(
         samples,
         metrics=["speech_emotion_accuracy_speechbrain", "speech_emotion_preservation_speechbrain"],

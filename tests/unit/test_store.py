@@ -550,3 +550,239 @@ def test_a_prefix_hash_is_checked_like_torch_hub_and_the_full_hash_is_reported(t
         WeightStore(models_dir=tmp_path / "models", allow_network=False).resolve(card)
     with pytest.raises(ValueError, match="8 to 64 hex digits"):
         WeightFile("w.bin", "7be5", 0)
+
+
+# -- 8. files with no published hash: code needs trust, pins only after a successful load, exact folders ---------
+
+FOLDER_MODEL = "toy-folder"
+CONFIG = b"layer: !new:some.module.Class\n"  # stands for a HyperPyYAML file: loading it would run code
+WEIGHTS = b"\x00\x01 some weights"
+
+
+def folder_card(*, base_url=None, tool_dir=None, exact_folder=True) -> ModelCard:
+    """A hub-style model folder: a configuration that is code and a weight file, neither with a published hash."""
+    files = (
+        WeightFile("config.yaml", "", 0, url=base_url and base_url + "config.yaml", code=True),
+        WeightFile("w.bin", "", 0, url=base_url and base_url + "w.bin"),
+    )
+    return ModelCard(
+        FOLDER_MODEL,
+        "1",
+        files,
+        summary="toy folder model",
+        license="MIT",
+        tool_dirs=(lambda: [tool_dir]) if tool_dir is not None else None,
+        exact_folder=exact_folder,
+    )
+
+
+def make_folder(path, config=CONFIG, weights=WEIGHTS, **extra):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.yaml").write_bytes(config)
+    (path / "w.bin").write_bytes(weights)
+    for name, data in extra.items():
+        (path / name).write_bytes(data)
+    return path
+
+
+def pins_in(models_dir) -> dict[str, str]:
+    folder = models_dir / FOLDER_MODEL
+    return {p.name: p.read_text().split()[0] for p in folder.glob("*.sha256")} if folder.is_dir() else {}
+
+
+def test_an_unpinned_code_file_is_refused_naming_it_and_its_hash(tmp_path):
+    from emoeval.reference_models.store import UntrustedWeightError
+
+    folder = make_folder(tmp_path / "given")
+    store = WeightStore(tmp_path / "models", allow_network=False, explicit={FOLDER_MODEL: folder})
+    with pytest.raises(UntrustedWeightError) as info:
+        store.resolve_all(folder_card())
+    message = str(info.value)
+    assert str(folder / "config.yaml") in message and sha(CONFIG) in message
+    assert f"emoeval models trust {FOLDER_MODEL} {folder}" in message
+    assert "w.bin" not in message  # the data file needs no trust
+    with pytest.raises(UntrustedWeightError):
+        store.resolve(folder_card(), "config.yaml")
+    assert store.resolve(folder_card(), "w.bin").first_use  # data: usable, pinned after a successful load
+    assert pins_in(tmp_path / "models") == {}
+
+
+def test_trust_accepts_new_files_pins_only_on_request_and_a_changed_file_is_refused(tmp_path):
+    card = folder_card()
+    folder = make_folder(tmp_path / "given")
+    models = tmp_path / "models"
+    trusted = WeightStore(
+        models, allow_network=False, explicit={FOLDER_MODEL: folder}, trusted=frozenset({FOLDER_MODEL})
+    )
+    weights = trusted.resolve_all(card)
+    assert all(w.first_use for w in weights.values()) and pins_in(models) == {}  # resolving never pins
+    written = trusted.pin(card, weights)
+    assert sorted(p.name for p in written) == ["config.yaml.sha256", "w.bin.sha256"]
+    assert pins_in(models) == {"config.yaml.sha256": sha(CONFIG), "w.bin.sha256": sha(WEIGHTS)}
+
+    # a later, untrusted use of the same files needs no trust and pins nothing more
+    plain = WeightStore(models, allow_network=False, explicit={FOLDER_MODEL: folder})
+    again = plain.resolve_all(card)
+    assert not any(w.first_use for w in again.values()) and plain.pin(card, again) == []
+
+    # the configuration changed after pinning: refused before anything reads it, naming the file and the pin
+    (folder / "config.yaml").write_bytes(CONFIG + b"evil: !apply:os.system [id]\n")
+    with pytest.raises(WeightHashMismatchError, match=r"config\.yaml.*pins " + sha(CONFIG)):
+        plain.resolve_all(card)
+    # trusting without replacing pins does not override a pin; the explicit re-trust (repin) does, after the load
+    with pytest.raises(WeightHashMismatchError):
+        trusted.resolve_all(card)
+    repin = WeightStore(
+        models, allow_network=False, explicit={FOLDER_MODEL: folder}, trusted=frozenset({FOLDER_MODEL}), repin=True
+    )
+    replaced = repin.resolve_all(card)
+    assert replaced["config.yaml"].first_use and pins_in(models)["config.yaml.sha256"] == sha(CONFIG)
+    repin.pin(card, replaced)
+    assert pins_in(models)["config.yaml.sha256"] == sha((folder / "config.yaml").read_bytes())
+
+
+def test_a_model_folder_with_an_unknown_file_is_refused_before_any_hashing(tmp_path):
+    from emoeval.reference_models.store import UnknownWeightFileError
+
+    folder = make_folder(tmp_path / "given", **{"evil.py": b"import os; os.system('id')\n"})
+    (folder / "__pycache__").mkdir()
+    store = WeightStore(
+        tmp_path / "models", allow_network=False, explicit={FOLDER_MODEL: folder}, trusted=frozenset({FOLDER_MODEL})
+    )
+    with pytest.raises(UnknownWeightFileError, match=r"'__pycache__/', 'evil\.py'") as info:
+        store.resolve_all(folder_card())
+    assert str(folder) in str(info.value)
+    assert store._verified == {}  # refused before a single file was read
+    # a card that is not a model folder (one weight file looked up by name) ignores its neighbours
+    assert store.resolve_all(folder_card(exact_folder=False))["w.bin"].sha256 == sha(WEIGHTS)
+
+
+def test_the_models_dir_folder_allows_pins_and_partial_downloads_only(tmp_path):
+    from emoeval.reference_models.store import UnknownWeightFileError
+
+    models = tmp_path / "models"
+    own = make_folder(models / FOLDER_MODEL, **{"w.bin.part": b"half", "config.yaml.sha256": sha(CONFIG).encode()})
+    resolved = WeightStore(models, allow_network=False).resolve_all(folder_card())
+    assert {w.source for w in resolved.values()} == {"models_dir"}
+    assert not resolved["config.yaml"].first_use  # pinned by the .sha256 file
+    (own / "extra.yaml").write_bytes(b"x: 1\n")
+    with pytest.raises(UnknownWeightFileError, match=r"'extra\.yaml'"):
+        WeightStore(models, allow_network=False).resolve_all(folder_card())
+
+
+def test_an_explicit_model_folder_must_exist_and_be_complete(tmp_path):
+    card = folder_card()
+    models = tmp_path / "models"
+    make_folder(models / FOLDER_MODEL)  # a complete copy the store could fall back to: it must not
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "config.yaml").write_bytes(CONFIG)
+    with pytest.raises(WeightNotFoundError, match=r"lacks w\.bin"):
+        WeightStore(models, allow_network=False, explicit={FOLDER_MODEL: partial}).resolve_all(card)
+    with pytest.raises(WeightNotFoundError, match="does not exist"):
+        WeightStore(models, allow_network=False, explicit={FOLDER_MODEL: tmp_path / "typo"}).resolve_all(card)
+    with pytest.raises(WeightNotFoundError, match="is a file"):
+        WeightStore(models, allow_network=False, explicit={FOLDER_MODEL: partial / "config.yaml"}).resolve_all(card)
+
+
+def _toy_model_class(card, models, state):
+    """A reference model on ``card`` that records the pins present while it is built (``state["seen"]``) and
+    fails to build while ``state["fail"]`` is set."""
+    from emoeval.errors import WeightError
+    from emoeval.reference_models.base import ReferenceModel
+
+    class Toy(ReferenceModel):
+        def __init__(self, weights, dependencies):
+            super().__init__(weights, dependencies)
+            state["seen"].append(pins_in(models))
+            if state["fail"]:
+                raise WeightError("the toy model could not load w.bin")
+
+        def prepare(self, item):
+            return item
+
+        def infer(self, prepared):
+            return []
+
+    Toy.card = card
+    return Toy
+
+
+def test_a_model_pins_its_files_only_after_it_loaded(tmp_path):
+    from emoeval.errors import WeightError
+    from emoeval.reference_models.base import ModelPool
+
+    card = folder_card()
+    models = tmp_path / "models"
+    folder = make_folder(tmp_path / "given")
+    store = WeightStore(models, allow_network=False, explicit={FOLDER_MODEL: folder}, trusted=frozenset({FOLDER_MODEL}))
+    state = {"seen": [], "fail": True}
+    toy = _toy_model_class(card, models, state)
+    with pytest.raises(WeightError, match="could not load"):
+        toy.load(store, ModelPool(store))
+    assert pins_in(models) == {}  # a failed first load pins nothing
+
+    state["fail"] = False
+    model = toy.load(store, ModelPool(store))
+    assert state["seen"] == [{}, {}]  # nothing was pinned before the model had loaded
+    assert pins_in(models) == {"config.yaml.sha256": sha(CONFIG), "w.bin.sha256": sha(WEIGHTS)}
+    listing = f"config.yaml:{sha(CONFIG)}\nw.bin:{sha(WEIGHTS)}"
+    assert model.weights_sha256 == hashlib.sha256(listing.encode()).hexdigest()
+
+
+def test_stage_file_copies_code_after_a_hash_check_and_links_data(tmp_path):
+    from emoeval.reference_models.store import stage_file
+
+    card = folder_card()
+    folder = make_folder(tmp_path / "given")
+    store = WeightStore(
+        tmp_path / "models", allow_network=False, explicit={FOLDER_MODEL: folder}, trusted=frozenset({FOLDER_MODEL})
+    )
+    weights = store.resolve_all(card)
+    private = tmp_path / "private"
+    stage_file(card.file("config.yaml"), weights["config.yaml"], private / "config.yaml")
+    stage_file(card.file("w.bin"), weights["w.bin"], private / "w.bin")
+    assert not (private / "config.yaml").is_symlink() and (private / "config.yaml").read_bytes() == CONFIG
+    assert (private / "w.bin").is_symlink() and (private / "w.bin").resolve() == (folder / "w.bin").resolve()
+    # the configuration swapped after it was verified: the swapped bytes never reach the private folder
+    (folder / "config.yaml").write_bytes(b"evil: !apply:os.system [id]\n")
+    with pytest.raises(WeightHashMismatchError, match="changed after it was verified"):
+        stage_file(card.file("config.yaml"), weights["config.yaml"], tmp_path / "other" / "config.yaml")
+    assert not (tmp_path / "other" / "config.yaml").exists()
+
+
+def test_pull_replaces_an_unpinned_local_configuration_by_its_own_download(tmp_path, file_server):
+    from emoeval.reference_models.store import UntrustedWeightError
+
+    base, requests = file_server({"/repo/config.yaml": CONFIG, "/repo/w.bin": WEIGHTS}, "/repo/")
+    hub = make_folder(tmp_path / "hub_snapshot", config=b"evil: !apply:os.system [id]\n")
+    card = folder_card(base_url=base, tool_dir=hub)
+    models = tmp_path / "models"
+    pulled = {r.path.name: r for r in WeightStore(models, allow_network=False).pull(card)}
+    # the configuration found in the other tool's cache is not pinned nor used: pull fetched the card's own copy
+    assert requests == ["/repo/config.yaml"]
+    assert (pulled["config.yaml"].source, pulled["config.yaml"].sha256) == ("download", sha(CONFIG))
+    assert (pulled["w.bin"].source, pulled["w.bin"].first_use) == ("tool_cache", True)  # data: pinned after a load
+    assert pins_in(models) == {"config.yaml.sha256": sha(CONFIG)}
+    resolved = WeightStore(models, allow_network=False).resolve_all(card)  # the models folder is looked in first
+    assert resolved["config.yaml"].path == models / FOLDER_MODEL / "config.yaml"
+
+    # an unpinned configuration in the models folder itself is not overwritten: pull says what to do
+    other = tmp_path / "models2"
+    make_folder(other / FOLDER_MODEL)
+    with pytest.raises(UntrustedWeightError, match="emoeval models trust"):
+        WeightStore(other, allow_network=False).pull(card)
+    assert (other / FOLDER_MODEL / "config.yaml").read_bytes() == CONFIG and len(requests) == 1
+
+
+def test_verify_reports_untrusted_refused_and_not_yet_pinned(tmp_path):
+    card = folder_card()
+    models = tmp_path / "models"
+    make_folder(models / FOLDER_MODEL)
+    report = {name: (state, detail) for name, state, detail in WeightStore(models, allow_network=False).verify(card)}
+    assert report["config.yaml"][0] == "untrusted"
+    assert report["w.bin"][0] == "ok" and "not pinned yet" in report["w.bin"][1]
+    (models / FOLDER_MODEL / "notes.txt").write_text("hello")
+    report = WeightStore(models, allow_network=False).verify(card)
+    assert [state for _, state, _ in report] == ["refused", "refused"]
+    assert "'notes.txt'" in report[0][2]
