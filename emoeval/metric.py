@@ -6,7 +6,8 @@ never config dicts; :meth:`Metric.params` reports them for provenance.
 
 - :class:`SampleMetric` scores each sample on its own and returns one :class:`SampleScore` per sample.
 - :class:`CorpusMetric` turns each sample into a small *state* (n-gram counts, an embedding...) and computes
-  one value per system from the states; the runner bootstraps over states for confidence intervals.
+  one value per system from the states; the runner bootstraps over states (or jackknifes) for confidence
+  intervals, of the kind the metric's ``interval`` names.
 """
 
 from __future__ import annotations
@@ -169,18 +170,35 @@ class SampleMetric(Metric):
 class CorpusMetric(Metric):
     """A metric with one value per system computed from all its samples (diversity, Fréchet distances).
 
-    ``interval`` picks how the runner computes its confidence interval: ``bootstrap`` (percentile, over
-    resamples of the system's samples, at most ``max_resamples``), ``bootstrap_debiased`` (the same interval
-    shifted by the bootstrap's own bias estimate, mean of the resampled values minus the value: for distances
-    such as FID, which duplicated samples inflate, so the plain interval can lie above the value) or
-    ``jackknife`` (leave-one-out; for cheap statistics that duplicated samples bias, such as distinct-n).
+    ``interval`` picks how the runner computes its confidence interval, and so *what the interval is for*
+    (:data:`emoeval.stats.aggregate.INTERVAL_ESTIMANDS`; resamples of the system's samples, at most
+    ``max_resamples``):
+
+    - ``bootstrap``: percentile interval; for the population value of a statistic with little bias beside
+      its spread (a ratio of sums, a share, corpus BLEU).
+    - ``bootstrap_recentred``: the percentile interval shifted by the bootstrap's own bias estimate (mean of
+      the resampled values minus the value), so it is centred on the value. An interval for the **expected
+      value at this set size, with the reference fixed** — not for the value an unlimited set would give: for
+      statistics that move with the number of samples and that duplicated samples in a resample distort (FID
+      and the other Fréchet distances, KID, PRDC, self-BLEU, n-gram entropy), compared at equal set sizes.
+      ``bootstrap_debiased``, its old name, still works for one release (with a DeprecationWarning).
+    - ``bootstrap_bias_corrected``: the basic bootstrap interval [2θ̂ − q_hi, 2θ̂ − q_lo] around the
+      bias-corrected estimate 2θ̂ − mean(θ*); for the population value when the bootstrap reproduces the
+      statistic's small-sample bias (not for Fréchet distances from fewer samples than dimensions).
+    - ``jackknife`` (leave-one-out t interval; for cheap statistics that duplicated samples bias, such as
+      distinct-n); for the population value of a smooth statistic.
+
+    Whatever the kind, the runner keeps each interval within its output's declared ``range`` (clipped, or for
+    the jackknife computed on a logit/log scale), and a run with ``n_bootstrap=0`` computes none (NaN).
     With ``by_emotion`` true the metric is also computed within each target emotion of each system.
     :meth:`setup` runs once before scoring, with every sample of the run, so a metric can prepare reference
     statistics (e.g. the features of a real image set).
     """
 
     batch_size: ClassVar[int] = 64
-    interval: ClassVar[Literal["bootstrap", "bootstrap_debiased", "jackknife"]] = "bootstrap"
+    interval: ClassVar[
+        Literal["bootstrap", "bootstrap_recentred", "bootstrap_bias_corrected", "jackknife", "bootstrap_debiased"]
+    ] = "bootstrap"
     max_resamples: ClassVar[int | None] = None
     by_emotion: bool = False
 

@@ -382,7 +382,7 @@ class Runner:
     def _aggregate(
         self, entry: PlanEntry, sample_rows: list[dict[str, Any]], provenance: _Provenance
     ) -> list[dict[str, Any]]:
-        from emoeval.stats.aggregate import mean_with_ci
+        from emoeval.stats.aggregate import mean_with_ci, within_range
 
         metric = entry.metric
         rows: list[dict[str, Any]] = []
@@ -407,6 +407,7 @@ class Runner:
                     seed=self.bootstrap.seed,
                 )
                 error = None if estimate.n else "no sample of this system could be scored (see the error rows)"
+                ci_low, ci_high = within_range(estimate.ci_low, estimate.ci_high, output.range)
                 rows.append(
                     self._row(
                         metric,
@@ -416,14 +417,21 @@ class Runner:
                         statistic="mean",
                         sub_metric=output.name,
                         value=estimate.value,
-                        ci_low=estimate.ci_low,
-                        ci_high=estimate.ci_high,
+                        ci_low=ci_low,
+                        ci_high=ci_high,
                         n=estimate.n,
                         error=error,
                     )
                 )
             own = [row for row in sample_rows if row["system"] == system]
             for value in metric.summarize(_summary_frame(own), self.bootstrap):
+                # Every interval stays in the output's declared range; a run with no resamples has none at all
+                # (a metric's own Wilson or similar intervals included).
+                ci_low, ci_high = (math.nan, math.nan)
+                if self.bootstrap.intervals:
+                    ci_low, ci_high = within_range(
+                        value.ci_low, value.ci_high, metric.spec.output(value.sub_metric).range
+                    )
                 rows.append(
                     self._row(
                         metric,
@@ -435,8 +443,8 @@ class Runner:
                         target_emotion=value.target_emotion,
                         label=value.label,
                         value=value.value,
-                        ci_low=value.ci_low,
-                        ci_high=value.ci_high,
+                        ci_low=ci_low,
+                        ci_high=ci_high,
                         n=value.n,
                         error=value.error,
                     )
@@ -477,7 +485,7 @@ class Runner:
     def _corpus_rows(
         self, metric: CorpusMetric, provenance: _Provenance, system: str, emotion: str | None, states: list[Any]
     ) -> list[dict[str, Any]]:
-        from emoeval.stats.aggregate import bootstrap_corpus, jackknife_corpus
+        from emoeval.stats.aggregate import corpus_interval
 
         common = {"system": system, "scope": "system", "statistic": "corpus", "target_emotion": emotion}
         if not states:
@@ -492,21 +500,16 @@ class Runner:
                 )
             ]
         compute = functools.partial(metric.compute, emotion=emotion)
-        if metric.interval == "jackknife":
-            estimates = jackknife_corpus(states, compute, confidence=self.bootstrap.confidence)
-        else:
-            resamples = self.bootstrap.n_resamples
-            if metric.max_resamples is not None:
-                resamples = min(resamples, metric.max_resamples)
-            estimates = bootstrap_corpus(
-                states,
-                compute,
-                confidence=self.bootstrap.confidence,
-                n_resamples=resamples,
-                seed=self.bootstrap.seed,
-                debias=metric.interval == "bootstrap_debiased",
-                bounds={output.name: output.range for output in metric.spec.outputs},
-            )
+        # The metric's interval kind (what it covers: emoeval.stats.aggregate.INTERVAL_ESTIMANDS), within each
+        # output's declared range; none at all when the run asks for no resamples.
+        estimates = corpus_interval(
+            states,
+            compute,
+            interval=metric.interval,
+            settings=self.bootstrap,
+            bounds={output.name: output.range for output in metric.spec.outputs},
+            max_resamples=metric.max_resamples,
+        )
         warning = "; ".join(metric.corpus_warnings(states, emotion=emotion)) or None
         return [
             self._row(
@@ -636,9 +639,13 @@ def _metric_key(metric: Metric, context: ScoringContext) -> str:
 
 
 def _file_digest(path: Path) -> str | None:
+    """Streamed sha256 of a regular file within its size limit; None for anything else (FIFOs and devices are
+    never opened: :func:`emoeval.media.files.file_sha256`), so the metric itself reports the problem."""
+    from emoeval.media.files import file_sha256
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return file_sha256(path)
+    except (SampleInputError, OSError):
         return None
 
 

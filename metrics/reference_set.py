@@ -84,8 +84,18 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
 
 
 def _text_lines(path: Path) -> list[str]:
-    """The non-empty lines of a text file (UTF-8; undecodable bytes become U+FFFD)."""
-    return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    """The non-empty lines of a text file (UTF-8; undecodable bytes become U+FFFD).
+
+    Read like every input file (:func:`emoeval.media.files.read_input_file`: a regular file within the ``text``
+    size limit); one that is not is a :class:`RunConfigError`, since the reference set is part of the run's setup.
+    """
+    from emoeval.media.files import read_input_file
+
+    try:
+        _, data = read_input_file(path, "text")
+    except SampleInputError as exc:
+        raise RunConfigError(f"reference set: {exc}") from None
+    return [line.strip() for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
 
 
 def _unique_by_identity(states: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
@@ -117,7 +127,7 @@ class ReferenceSetMetric(CorpusMetric):
     sample_references: ClassVar[bool] = False
     batch_size: ClassVar[int] = 64
     max_resamples: ClassVar[int | None] = 100
-    interval = "bootstrap_debiased"  # resamples repeat images, which inflates distances: centre on the value
+    interval = "bootstrap_recentred"  # resamples repeat items, which inflates distances: centre on the value
 
     def __init__(
         self, *, real: str | Path | None = None, real_system: str | None = None, by_emotion: bool = False

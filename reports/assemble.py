@@ -80,10 +80,12 @@ class ReportData:
 
 
 def _bootstrap(results: Results) -> tuple[float, int, int]:
+    """The run's interval settings (confidence, resamples, seed); a run scored with ``--n-bootstrap 0`` asked
+    for no intervals, so its report computes none either."""
     settings = results.run.get("config", {}).get("bootstrap", {}) or {}
     return (
         float(settings.get("confidence", 0.95)),
-        int(settings.get("n_resamples", 2000)) or 2000,
+        int(settings.get("n_resamples", 2000)),
         int(settings.get("seed", 0)),
     )
 

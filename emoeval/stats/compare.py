@@ -18,8 +18,10 @@ For the differences dᵢ = aᵢ − bᵢ of n pairs, :func:`paired_test` reports
   is equally likely; p = share of the 2ⁿ patterns with |Σ ±dᵢ| ≥ |Σ dᵢ|, enumerated exactly for
   n ≤ 20 and otherwise estimated from B seeded random patterns as (1 + hits)/(B + 1) (Phipson & Smyth 2010,
   which keeps a Monte Carlo p-value valid, never 0);
-- (with fewer than :data:`FEW_PAIRS` pairs, a warning: the bootstrap is an asymptotic method, and with a
-  handful of pairs of one sign it returns its smallest p-value — the exact permutation p is the one to trust);
+- with fewer than :data:`FEW_PAIRS` pairs, *no* bootstrap p-value (NaN) and a warning: the bootstrap is an
+  asymptotic method, and with a handful of pairs of one sign it returns its smallest p, 1/(B + 1), where the
+  exact sign-flip p cannot go below 2/2ⁿ (0.5 for 2 pairs, 0.25 for 3). :func:`compare_systems` with
+  ``test="bootstrap"`` then judges those pairs by the exact permutation p (its ``p_value_test`` column says so);
 - the Wilcoxon signed-rank statistic and p-value (:func:`scipy.stats.wilcoxon`, its defaults: zero
   differences dropped, exact distribution for small n without ties).
 
@@ -54,7 +56,10 @@ EXACT_MAX_N = 20
 FEW_PAIRS = 10
 """Below this many pairs the paired bootstrap is unreliable: with few pairs there are few distinct resamples
 (only 3 for 2 pairs), and equal differences give a one-point bootstrap distribution, an interval of zero
-width and the smallest possible p-value. :func:`paired_test` warns; the exact permutation p is the safe one."""
+width and the smallest possible p-value, 1/(B + 1), though the exact sign-flip p of n pairs cannot go below
+2/2ⁿ (0.5 for 2 pairs, 0.25 for 3, 0.0039 for 9). :func:`paired_test` therefore reports no bootstrap p-value
+below this many pairs (NaN, with a warning) and :func:`compare_systems` uses the exact permutation p there
+(exact: n < 10 ≤ :data:`EXACT_MAX_N`); the bootstrap interval is kept, with the warning."""
 
 # Resampling is done in blocks of at most this many drawn numbers, so memory stays flat for large inputs.
 _BLOCK = 2_000_000
@@ -128,7 +133,8 @@ class PairedTest(StatsResult):
     """Paired comparison of two systems on n shared items; the difference is a − b.
 
     ``mean_diff`` (any sign; positive when a scored higher) with its paired-bootstrap percentile interval
-    ``ci_low``/``ci_high`` at ``confidence``; ``p_bootstrap`` (shift method), ``p_permutation`` (sign flip;
+    ``ci_low``/``ci_high`` at ``confidence``; ``p_bootstrap`` (shift method; NaN below :data:`FEW_PAIRS`
+    pairs, where the bootstrap cannot give a valid p-value), ``p_permutation`` (sign flip;
     ``permutation_exact`` says whether all 2ⁿ patterns were enumerated), ``wilcoxon_statistic`` (scipy's: the
     smaller of the signed-rank sums) and ``p_wilcoxon``. All p-values are two-sided, in (0, 1].
     """
@@ -167,11 +173,14 @@ class PairedTest(StatsResult):
 
     def summary(self) -> str:
         how = "exact" if self.permutation_exact else f"Monte Carlo, {self.n_resamples} resamples"
+        bootstrap_p = (
+            f"{self.p_bootstrap:.4g}" if math.isfinite(self.p_bootstrap) else f"not computed below {FEW_PAIRS} pairs"
+        )
         return (
             f"Paired comparison on {self.n} pairs: mean a = {self.mean_a:.4g}, mean b = {self.mean_b:.4g}\n"
             f"difference a - b = {self.mean_diff:.4g}, {self.confidence:.0%} paired-bootstrap CI "
             f"[{self.ci_low:.4g}, {self.ci_high:.4g}]\n"
-            f"p (paired bootstrap, shift method) = {self.p_bootstrap:.4g}\n"
+            f"p (paired bootstrap, shift method) = {bootstrap_p}\n"
             f"p (sign-flip permutation, {how}) = {self.p_permutation:.4g}\n"
             f"Wilcoxon signed-rank W = {self.wilcoxon_statistic:.4g}, p = {self.p_wilcoxon:.4g}"
             f"{self._warnings_text()}"
@@ -204,7 +213,8 @@ def paired_test(
     if first.size < 2:
         raise StatsError(f"a paired test needs at least 2 complete pairs, got {first.size}")
     differences = first - second
-    if differences.size < FEW_PAIRS:
+    few = differences.size < FEW_PAIRS
+    if few:
         warnings.append(_few_pairs_warning(differences.size))
     bootstrap_seed, permutation_seed = np.random.SeedSequence(seed).spawn(2)
     low, high, p_bootstrap = paired_bootstrap(
@@ -213,6 +223,8 @@ def paired_test(
         confidence=confidence,
         seed=int(bootstrap_seed.generate_state(1)[0]),
     )
+    if few:  # the bootstrap's smallest p, 1/(B + 1), is no evidence with this few pairs: report none
+        p_bootstrap = math.nan
     p_permutation, exact = sign_flip_p_value(
         differences, n_resamples=n_resamples, seed=int(permutation_seed.generate_state(1)[0])
     )
@@ -243,8 +255,9 @@ def paired_test(
 
 def _few_pairs_warning(n: int) -> str:
     return (
-        f"only {n} pair(s): the paired bootstrap interval and p-value are unreliable below {FEW_PAIRS} pairs "
-        "(they can claim certainty a handful of pairs cannot give); rely on the exact permutation p-value"
+        f"only {n} pair(s): no paired-bootstrap p-value below {FEW_PAIRS} pairs, and its interval is unreliable "
+        f"(it can claim certainty a handful of pairs cannot give; the exact sign-flip p cannot go below "
+        f"2/2^{n} = {2.0 / 2.0**n:.3g}); rely on the exact permutation p-value"
     )
 
 
@@ -278,7 +291,9 @@ class ComparisonResult(StatsResult):
     ``table`` (:meth:`to_frame`): one row per pair — ``system_a``, ``system_b`` (a ranked above b, or b the
     baseline), ``n_pairs`` (shared groups), ``mean_a``/``mean_b`` (on those pairs), ``diff`` (mean of a − b),
     ``ci_low``/``ci_high`` (paired-bootstrap interval of ``diff`` at 1 − alpha, not corrected),
-    ``p_bootstrap``/``p_permutation``/``p_wilcoxon``, ``p_value`` (the chosen ``test``), ``p_adjusted``
+    ``p_bootstrap``/``p_permutation``/``p_wilcoxon`` (``p_bootstrap`` NaN below :data:`FEW_PAIRS` pairs),
+    ``p_value`` (the chosen ``test``'s; with ``test="bootstrap"``, the exact permutation p for pairs sharing
+    fewer than :data:`FEW_PAIRS` groups), ``p_value_test`` (the test that gave ``p_value``), ``p_adjusted``
     (``correction`` over all rows), ``significant`` (p_adjusted < alpha) and ``better`` (the significantly
     better system given the metric's direction, else empty). ``systems``: one row per system — ``mean`` of
     its scored samples, ``n`` samples, ``n_groups``, ``rank`` (1 = best) and ``cluster`` (1 = top; NA with a
@@ -367,7 +382,10 @@ def compare_systems(
     say, with a warning). Every pair (or every system against ``baseline``) is tested with
     :func:`paired_test` on the ``pair_on`` groups both systems have; ``test`` picks the p-value that is
     corrected (``holm`` or ``fdr_bh`` via statsmodels' ``multipletests``) and judged at ``alpha``. A pair
-    with fewer than 2 shared groups gets no p-value (NaN, with a warning) and counts as not significant.
+    with fewer than 2 shared groups gets no p-value (NaN, with a warning) and counts as not significant. With
+    ``test="bootstrap"``, a pair sharing fewer than :data:`FEW_PAIRS` groups is judged by the exact sign-flip
+    permutation p instead (the paired bootstrap declares 2–3 pairs of one sign significant at p = 1/(B + 1));
+    ``p_value_test`` names the test behind each row's ``p_value``.
     Significance clusters are formed from all pairs (not with a baseline).
     """
     from statsmodels.stats.multitest import multipletests
@@ -469,11 +487,12 @@ def compare_systems(
         records.append(record)
 
     if few_pairs:  # one warning for all pairs, not one per pair
-        consequence = "their bootstrap p-values decide significance here" if test == "bootstrap" else ""
+        consequence = (
+            "; with test='bootstrap' they are judged by the exact permutation p instead" if test == "bootstrap" else ""
+        )
         warnings.append(
             f"{len(few_pairs)} pair(s) share fewer than {FEW_PAIRS} {pair_on}s ({', '.join(few_pairs)}): "
-            f"paired-bootstrap intervals and p-values are unreliable this small"
-            + (f"; {consequence}, prefer test='permutation'" if consequence else "")
+            f"paired-bootstrap intervals are unreliable this small and give no p-value{consequence}"
         )
     columns = [
         "system_a",
@@ -497,6 +516,11 @@ def compare_systems(
             table[column] = table[column].astype(float)
     table["permutation_exact"] = table["permutation_exact"].astype("boolean")
     table["p_value"] = table[f"p_{test}"]
+    table["p_value_test"] = np.where(table["p_value"].notna(), test, "")
+    if test == "bootstrap":  # too few pairs for a bootstrap p: the exact permutation p decides
+        fallback = table["p_value"].isna() & table["p_permutation"].notna()
+        table.loc[fallback, "p_value"] = table.loc[fallback, "p_permutation"]
+        table.loc[fallback, "p_value_test"] = "permutation"
     table["p_adjusted"] = math.nan
     tested = table["p_value"].notna()
     if tested.any():

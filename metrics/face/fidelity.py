@@ -46,10 +46,12 @@ class FaceFID(FrechetMetric):
     **Range and direction.** [0, ∞), lower is better; 0 only for identical feature statistics. **Biased by
     sample size**: with fewer than 2,048 images on either side the covariance is rank-deficient and FID is
     inflated (Chong & Forsyth 2020), so compare systems only at equal set sizes, read KID (``face_kid``,
-    unbiased) beside it, and report the sizes (the ``n`` column). The interval is a bias-corrected percentile bootstrap
-    over the system's images (at most 100 resamples; the reference set is held fixed): a resample repeats
-    images, which lowers its diversity and inflates its FID, so the percentile interval is shifted down by the
-    bootstrap's bias estimate (mean resampled FID − FID) and clipped at 0. The ``warning`` column says when
+    unbiased) beside it, and report the sizes (the ``n`` column). The interval is a percentile bootstrap over the
+    system's images re-centred on the value (at most 100 resamples; the reference set is held fixed): a
+    resample repeats images, which lowers its diversity and inflates its FID, so the percentile interval is
+    shifted down by the bootstrap's bias estimate (mean resampled FID − FID) and clipped at 0. It is an
+    interval for the FID expected from sets of this size, **not** for the FID of an unlimited set (which lies
+    lower; see :mod:`emoeval.stats.aggregate`). The ``warning`` column says when
     either side has fewer images than feature dimensions.
 
     **Needs.** Face images (``path``); a reference set: ``real=`` a folder of real images (emotion from an
@@ -93,7 +95,8 @@ class FaceIdentityFD(FrechetMetric):
     fine. Faces that cannot be found are per-sample errors.
 
     **Range and direction.** [0, ∞), lower is better. The same small-sample bias as FID applies below 128
-    faces per side; compare at equal set sizes. Bias-corrected percentile bootstrap interval over the system's images.
+    faces per side; compare at equal set sizes. Interval: percentile bootstrap over the system's images
+    re-centred on the value, for the value expected at this set size (reference fixed).
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
 
@@ -130,7 +133,8 @@ class FaceEmotionFD(FrechetMetric):
     Fréchet distance handles this with pytorch-fid's small diagonal offset.
 
     **Range and direction.** [0, 2] in practice (probability space), lower is better. Needs more than 7 faces
-    per side to estimate a covariance; compare at equal set sizes. Bias-corrected percentile bootstrap interval.
+    per side to estimate a covariance; compare at equal set sizes. Interval: percentile bootstrap re-centred on
+    the value, for the value expected at this set size (reference fixed).
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
 
@@ -171,9 +175,9 @@ class FaceKID(KernelDistanceMetric):
 
     **Range and direction.** kid: about [0, ∞), lower is better (an unbiased estimate: slightly negative
     values happen when the sets match); kid_std ≥ 0. Reported ×1 (papers often print KID × 10³). The
-    interval is a bias-corrected percentile bootstrap over the system's images (at most 50 resamples): repeated
-    images in a resample raise its within-set kernel sum, so the interval is shifted by the bootstrap's bias
-    estimate to sit around the value.
+    interval is a percentile bootstrap over the system's images re-centred on the value (at most 50 resamples):
+    repeated images in a resample raise its within-set kernel sum, so the interval is shifted by the
+    bootstrap's bias estimate to sit around the value — an interval for the value expected at this set size.
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
     The reference features are held in memory (2048 float32 per image).
@@ -212,9 +216,10 @@ class FacePRDC(FeatureSetMetric):
     least one generated image (diversity that is robust to fake outliers). Formulas of Naeem et al.'s code.
 
     **Range and direction.** precision, recall, coverage in [0, 1], higher is better; density in [0, ∞),
-    higher means more fidelity (values far above 1 mean the generator crowds the dense real modes). Bias-corrected
-    percentile bootstrap intervals over the system's images (at most 100 resamples): a resample's duplicated
-    images shrink the generated k-NN balls, which the bias correction offsets only approximately.
+    higher means more fidelity (values far above 1 mean the generator crowds the dense real modes).
+    Intervals: percentile bootstrap over the system's images re-centred on the value (at most 100 resamples),
+    for the value expected at this set size: a resample's duplicated images shrink the generated k-NN balls,
+    which the re-centring offsets only approximately.
     Needs more than ``nearest_k`` images on each side (NaN otherwise).
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).

@@ -32,7 +32,8 @@ class SpeechFD(FrechetMetric):
 
     **Range and direction.** [0, ∞), lower is better. Biased upward when either set has fewer recordings than
     the 768 dimensions (the ``warning`` column says so): compare at equal sizes and read ``speech_kid``
-    (unbiased) beside it. Bias-corrected percentile bootstrap over the system's recordings.
+    (unbiased) beside it. Interval: percentile bootstrap over the system's recordings re-centred on the
+    value, for the value expected at this set size (reference fixed).
 
     **Needs.** Audio (``path``) and a reference set: ``real=`` a folder or manifest of real recordings, or
     ``real_system=`` a system of the same run.
@@ -108,7 +109,8 @@ class SpeakerFD(FrechetMetric):
     collapses speakers, scores high even when each utterance sounds fine).
 
     **Range and direction.** [0, ∞), lower is better; biased below 256 recordings per side (compare at equal
-    sizes). Bias-corrected percentile bootstrap over the system's recordings.
+    sizes). Interval: percentile bootstrap over the system's recordings re-centred on the value, for the
+    value expected at this set size (reference fixed).
 
     **Needs.** Audio (``path``) and a reference set (``real=`` or ``real_system=``).
 

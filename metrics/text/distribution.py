@@ -31,7 +31,8 @@ class TextFD(FrechetMetric):
 
     **Range and direction.** [0, 4] for unit vectors in practice (0 = same distribution), lower is better.
     Biased upward when either set has fewer than 384 texts (the ``warning`` column says so).
-    Bias-corrected percentile bootstrap over the system's responses.
+    Interval: percentile bootstrap over the system's responses re-centred on the value, for the value
+    expected at this set size (reference fixed).
 
     **Needs.** Text responses and a reference set: ``real=`` a ``.txt`` file (one text per line), a folder of
     them (emotion from an ``<emotion>/`` parent folder) or a manifest; or ``real_system=`` a system of the run

@@ -65,9 +65,12 @@ class DistinctN(CorpusMetric):
     so compare systems on the same number of prompts.
 
     **Range and direction.** [0, 1], higher is better (more diverse). The interval is a leave-one-response-out
-    jackknife interval (a bootstrap would duplicate responses and bias the value down).
+    jackknife interval (a bootstrap would duplicate responses and bias the value down), computed on the logit
+    scale so it stays within [0, 1]; one long repetitive response that dominates every leave-one-out value
+    makes it wide, as it should.
 
-    **Needs.** Text responses (``modality=text``); no reference.
+    **Needs.** Text responses (``modality=text``); no reference. An empty response (nothing left after removing
+    white space and invisible format characters) or a non-UTF-8 one is a per-sample error and is left out.
 
     **Source.** Li, Galley, Brockett, Gao, Dolan (2016). A Diversity-Promoting Objective Function for Neural
     Conversation Models. NAACL.
@@ -85,7 +88,7 @@ class DistinctN(CorpusMetric):
             Output("distinct_2", higher_is_better=True, range=(0.0, 1.0), description="unique / total bigrams"),
             Output("distinct_3", higher_is_better=True, range=(0.0, 1.0), description="unique / total trigrams"),
         ),
-        version="1.1.0",
+        version="1.2.0",  # 1.2: blank and non-UTF-8 responses are error rows, no longer empty token lists
         summary="distinct-1/2/3 of a system's responses (Li et al. 2016)",
         citation="Li et al. 2016, NAACL",
     )
@@ -94,8 +97,9 @@ class DistinctN(CorpusMetric):
     def __init__(self, *, lowercase: bool = True) -> None:
         self.lowercase = lowercase
 
-    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[list[str]]:
-        return [tokenize(sample.text or "", lowercase=self.lowercase) for sample in samples]
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
+        # an empty, invisible-only or non-UTF-8 response is an error row, not a response with no n-grams
+        return [_checked(sample, lambda text: tokenize(text, lowercase=self.lowercase)) for sample in samples]
 
     def compute(self, states: Sequence[Sequence[str]], *, emotion: str | None = None) -> dict[str, float]:
         return {f"distinct_{n}": distinct_n(states, n) for n in (1, 2, 3)}
@@ -252,9 +256,10 @@ class SelfBLEU(CorpusMetric):
     al. 2018, Texygen). A system that says the same few things scores high; a diverse one low. It depends on
     the number of responses (more references, more matches): compare systems on the same prompts.
 
-    **Range and direction.** [0, 100] (sacrebleu's scale), lower is better (more diverse). Interval:
-    bias-corrected bootstrap over responses, at most 100 resamples; copies of one response in a resample are
-    never each other's references.
+    **Range and direction.** [0, 100] (sacrebleu's scale), lower is better (more diverse). Interval: the
+    percentile bootstrap over responses (at most 100 resamples) re-centred on the value — an interval for the
+    expected self-BLEU of this many responses, not for an unlimited set's; copies of one response in a
+    resample are never each other's references.
 
     **Needs.** Text responses; at least two per system.
 
@@ -274,7 +279,7 @@ class SelfBLEU(CorpusMetric):
         summary="self-BLEU of a system's responses (sacrebleu sentence BLEU against its other responses)",
         citation="Zhu et al. 2018, SIGIR (Texygen); Post 2018, WMT (sacrebleu)",
     )
-    interval = "bootstrap_debiased"  # a resample has fewer distinct references: shift by the bootstrap's bias
+    interval = "bootstrap_recentred"  # a resample has fewer distinct references: shift by the bootstrap's bias
     max_resamples = 100
     batch_size = 256
 
@@ -297,8 +302,10 @@ class NgramEntropy(CorpusMetric):
     distinct-n it weighs how evenly a system spreads over what it says, not only how many different things it
     says. It grows with the amount of text: compare systems on the same prompts.
 
-    **Range and direction.** [0, log₂(number of n-grams)], higher is better (more diverse). Bias-corrected
-    bootstrap over responses (at most 200 resamples).
+    **Range and direction.** [0, log₂(number of n-grams)], higher is better (more diverse). Interval: the
+    percentile bootstrap over responses (at most 200 resamples) re-centred on the value — for the expected
+    entropy of this many responses (the plug-in entropy grows with the amount of text, so there is no
+    set-size-free value to cover).
 
     **Needs.** Text responses.
 
@@ -321,7 +328,7 @@ class NgramEntropy(CorpusMetric):
         summary="entropy (bits) of a system's 1/2/3-gram distribution (Ent-n, Zhang et al. 2018)",
         citation="Zhang et al. 2018, NeurIPS",
     )
-    interval = "bootstrap_debiased"
+    interval = "bootstrap_recentred"  # resamples hold fewer distinct n-grams: shift by the bootstrap's bias
     max_resamples = 200
     batch_size = 256
 

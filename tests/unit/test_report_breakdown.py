@@ -149,6 +149,22 @@ def test_sample_means_per_emotion_with_bootstrap_intervals():
     )
 
 
+def test_a_run_scored_without_intervals_gets_none_in_its_report():
+    from emoeval.reports.assemble import _bootstrap
+    from emoeval.results import Results
+
+    rows = [
+        dict(system="a", scope="sample", statistic="value", sample_id=f"a/{i}", target_emotion=EMOTIONS[i % 2],
+             metric="sim", sub_metric="cosine", value=0.1 * i, n=1, higher_is_better=True)
+        for i in range(8)
+    ]  # fmt: skip
+    run = {"config": {"bootstrap": {"n_resamples": 0, "confidence": 0.95, "seed": 0}}}
+    confidence, n_resamples, seed = _bootstrap(Results(table=results_frame(rows), run=run))
+    assert n_resamples == 0  # --n-bootstrap 0 asked for no interval; the report must not invent 2000 resamples
+    (result,) = emotion_tables(results_frame(rows), confidence=confidence, n_resamples=n_resamples, seed=seed)
+    assert all(np.isnan(cell.ci_low) and np.isnan(cell.ci_high) for row in result.cells for cell in row)
+
+
 def test_a_single_emotion_gives_no_table():
     rows = [
         dict(

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from emoeval.stats.aggregate import bootstrap_corpus, jackknife_corpus, mean_with_ci
+from emoeval.stats.aggregate import (
+    INTERVAL_ESTIMANDS,
+    BootstrapSettings,
+    StatsError,
+    bootstrap_corpus,
+    corpus_interval,
+    jackknife_corpus,
+    mean_with_ci,
+    t_interval_mean,
+)
 
 
 @pytest.mark.parametrize("method", ["percentile", "BCa"])
@@ -79,3 +88,135 @@ def test_debiased_corpus_bootstrap_shifts_the_percentile_interval_by_the_bias_an
         states, distinct_share, n_resamples=300, seed=4, debias=True, bounds={"share": (0.0, 1.0)}
     )["share"]
     assert clipped.ci_high <= 1.0
+
+
+# -- no resamples: no interval (issue 13, item 11) --------------------------------------------------------------
+
+
+def test_zero_resamples_means_no_interval_for_every_kind():
+    values = [1.0, 2.0, 2.0, 5.0]  # two distinct values and more: scipy itself refuses n_resamples=0
+    with pytest.raises(ValueError):
+        stats.bootstrap((np.asarray(values),), np.mean, n_resamples=0)
+    estimate = mean_with_ci(values, n_resamples=0)
+    assert estimate.value == pytest.approx(2.5) and estimate.n == 4
+    assert math.isnan(estimate.ci_low) and math.isnan(estimate.ci_high)
+    assert math.isnan(mean_with_ci([3.0, 3.0], n_resamples=0).ci_low)  # none, not a zero-width interval
+    with pytest.raises(StatsError, match="n_resamples must be 0"):
+        mean_with_ci(values, n_resamples=-1)
+
+    def mean(states):
+        return {"mean": float(np.mean(states))}
+
+    for kind in INTERVAL_ESTIMANDS:  # the jackknife needs no resamples, but 0 means "no interval" for it too
+        none = corpus_interval(values, mean, interval=kind, settings=BootstrapSettings(n_resamples=0))["mean"]
+        assert none.value == pytest.approx(2.5) and none.n == 4
+        assert math.isnan(none.ci_low) and math.isnan(none.ci_high)
+        some = corpus_interval(values, mean, interval=kind, settings=BootstrapSettings(n_resamples=50))["mean"]
+        assert some.ci_low < some.ci_high
+
+
+# -- bootstrap interval kinds and ranges (items 13, 14) -----------------------------------------------------------
+
+
+def _distinct_share(sample):  # duplicates in a resample lower it: the bootstrap is biased, as for diversity
+    return {"share": len(set(sample)) / len(sample)}
+
+
+def test_bootstrap_interval_kinds_follow_their_formulas_and_stay_in_range():
+    states = list(range(30))
+    rng = np.random.default_rng(4)
+    draws = np.array([_distinct_share([states[i] for i in rng.integers(0, 30, size=30)])["share"] for _ in range(300)])
+    q_low, q_high = np.quantile(draws, [0.025, 0.975])
+    value, bias = 1.0, float(draws.mean()) - 1.0
+    expected = {
+        "percentile": (q_low, q_high),
+        "recentred": (q_low - bias, q_high - bias),
+        "basic": (2 * value - q_high, 2 * value - q_low),  # Davison & Hinkley's basic interval
+    }
+    for kind, (low, high) in expected.items():
+        raw = bootstrap_corpus(states, _distinct_share, n_resamples=300, seed=4, kind=kind)["share"]
+        assert (raw.value, raw.ci_low, raw.ci_high) == (1.0, pytest.approx(low), pytest.approx(high))
+        bounded = bootstrap_corpus(
+            states, _distinct_share, n_resamples=300, seed=4, kind=kind, bounds={"share": (0.0, 1.0)}
+        )["share"]
+        assert 0.0 <= bounded.ci_low <= bounded.ci_high <= 1.0
+        assert bounded.ci_low == pytest.approx(min(max(low, 0.0), 1.0))
+        assert bounded.ci_high == pytest.approx(min(max(high, 0.0), 1.0))
+    assert expected["recentred"][1] > 1.0 and expected["basic"][0] > 1.0  # unclipped, both leave the range
+    legacy = bootstrap_corpus(states, _distinct_share, n_resamples=300, seed=4, debias=True)["share"]
+    assert legacy == bootstrap_corpus(states, _distinct_share, n_resamples=300, seed=4, kind="recentred")["share"]
+
+
+def test_the_old_interval_name_still_works_with_a_deprecation_warning():
+    settings = BootstrapSettings(n_resamples=100, seed=4)
+    with pytest.warns(DeprecationWarning, match="'bootstrap_recentred'"):
+        old = corpus_interval(list(range(30)), _distinct_share, interval="bootstrap_debiased", settings=settings)
+    assert old == corpus_interval(list(range(30)), _distinct_share, interval="bootstrap_recentred", settings=settings)
+    with pytest.raises(StatsError, match="unknown corpus interval 'bootstrap_magic'"):
+        corpus_interval([1, 2], _distinct_share, interval="bootstrap_magic", settings=settings)
+
+
+def _pooled_ratio(states):  # Σ unique / Σ total, as distinct-n pools n-gram counts over responses
+    unique, total = np.sum(np.asarray(states, dtype=float), axis=0)
+    return {"ratio": float(unique / total)}
+
+
+def _logit_jackknife_by_hand(states, compute, name, low, high, confidence=0.95):
+    from scipy import special
+
+    n = len(states)
+    value = compute(states)[name]
+    thetas = np.array([compute(states[:i] + states[i + 1 :])[name] for i in range(n)])
+    logits = special.logit((thetas - low) / (high - low))
+    se = math.sqrt((n - 1) / n * np.sum((logits - logits.mean()) ** 2))
+    half = stats.t.ppf(0.5 + confidence / 2, df=n - 1) * se
+    centre = special.logit((value - low) / (high - low))
+    return low + (high - low) * special.expit(centre - half), low + (high - low) * special.expit(centre + half)
+
+
+def test_jackknife_of_a_bounded_output_is_the_logit_jackknife_and_stays_in_range():
+    # Four short responses and one long repetitive one, as (distinct, total) n-gram counts: the long one
+    # dominates every leave-one-out value, and the plain jackknife leaves [0, 1] on both sides.
+    states = [(5, 6), (4, 5), (6, 6), (5, 6), (6, 3000)]
+    plain = jackknife_corpus(states, _pooled_ratio)["ratio"]
+    assert plain.ci_low < 0.0 and plain.ci_high > 1.0
+    bounded = jackknife_corpus(states, _pooled_ratio, bounds={"ratio": (0.0, 1.0)})["ratio"]
+    assert bounded.value == plain.value
+    assert 0.0 <= bounded.ci_low < bounded.value < bounded.ci_high <= 1.0
+    low, high = _logit_jackknife_by_hand(states, _pooled_ratio, "ratio", 0.0, 1.0)
+    assert (bounded.ci_low, bounded.ci_high) == (pytest.approx(low, rel=1e-9), pytest.approx(high, rel=1e-9))
+    # Leaving the long response out here gives exactly 1 (all short words distinct): no logit of it, so the
+    # plain interval is clipped to the range instead.
+    on_bound = [(5, 5), (4, 4), (6, 6), (5, 5), (6, 3000)]
+    plain = jackknife_corpus(on_bound, _pooled_ratio)["ratio"]
+    clipped = jackknife_corpus(on_bound, _pooled_ratio, bounds={"ratio": (0.0, 1.0)})["ratio"]
+    assert (clipped.ci_low, clipped.ci_high) == (max(plain.ci_low, 0.0), min(plain.ci_high, 1.0)) == (0.0, 1.0)
+    ordinary = [(5, 5), (4, 5), (6, 7), (5, 6), (3, 4), (7, 9)]
+    low, high = _logit_jackknife_by_hand(ordinary, _pooled_ratio, "ratio", 0.0, 1.0)
+    ours = jackknife_corpus(ordinary, _pooled_ratio, bounds={"ratio": (0.0, 1.0)})["ratio"]
+    assert (ours.ci_low, ours.ci_high) == (pytest.approx(low, rel=1e-12), pytest.approx(high, rel=1e-12))
+
+
+def test_logit_jackknife_of_a_proportion_nears_the_logit_t_interval():
+    # For a mean of 0/1 values the jackknife SE on the logit scale is the delta-method SE of the logit-
+    # transformed t interval (survey::svyciprop(method="logit")), up to O(1/n).
+    values = (np.random.default_rng(8).random(400) < 0.92).astype(float)
+    ours = jackknife_corpus(list(values), lambda s: {"p": float(np.mean(s))}, bounds={"p": (0.0, 1.0)})["p"]
+    reference = t_interval_mean(values, scale=(0.0, 1.0))
+    assert ours.ci_low == pytest.approx(reference.ci_low, abs=2e-3)
+    assert ours.ci_high == pytest.approx(reference.ci_high, abs=2e-3)
+
+
+def test_jackknife_on_a_bound_or_a_half_open_range():
+    # The value on a bound has no logit: the plain interval, clipped.
+    at_bound = jackknife_corpus([0.2, 0.5, 1.0], lambda s: {"top": max(s)}, bounds={"top": (0.0, 1.0)})["top"]
+    assert at_bound.value == 1.0 and at_bound.ci_high == 1.0 and 0.0 <= at_bound.ci_low < 1.0
+    # [0, inf): the jackknife of log(value), mapped back, stays positive.
+    values = list(np.random.default_rng(2).lognormal(0.0, 1.5, size=8))
+    ours = jackknife_corpus(values, lambda s: {"m": float(np.mean(s))}, bounds={"m": (0.0, math.inf)})["m"]
+    logs = np.log([np.mean(values[:i] + values[i + 1 :]) for i in range(8)])
+    se = math.sqrt(7 / 8 * np.sum((logs - logs.mean()) ** 2))
+    half = stats.t.ppf(0.975, df=7) * se
+    assert ours.ci_low == pytest.approx(np.mean(values) * math.exp(-half), rel=1e-12)
+    assert ours.ci_high == pytest.approx(np.mean(values) * math.exp(half), rel=1e-12)
+    assert ours.ci_low > 0.0 and jackknife_corpus(values, lambda s: {"m": float(np.mean(s))})["m"].ci_low < 0.0

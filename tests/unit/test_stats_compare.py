@@ -125,14 +125,18 @@ def test_paired_bootstrap_agrees_with_scipy_and_the_t_test_and_is_seeded():
 
 def test_paired_test_edge_cases():
     same = paired_test([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
-    assert same.p_permutation == 1.0 and same.p_bootstrap == 1.0 and same.p_wilcoxon == 1.0
+    assert same.p_permutation == 1.0 and math.isnan(same.p_bootstrap) and same.p_wilcoxon == 1.0
+    assert paired_test(np.arange(12.0), np.arange(12.0)).p_bootstrap == 1.0  # enough pairs for a bootstrap p
     assert any("all differences are zero" in warning for warning in same.warnings)
     dropped = paired_test([1.0, 2.0, float("nan"), 4.0], [0.0, 1.5, 2.0, 3.0])
     assert dropped.n == 3 and any("1 pair(s)" in warning for warning in dropped.warnings)
-    # Two pairs of one sign: the bootstrap claims p = 1/(B + 1), the exact permutation p is 2/4; warned.
+    # Two pairs of one sign: the raw paired bootstrap says p = 1/(B + 1), a false positive, where the exact
+    # permutation p is 2/4. Below FEW_PAIRS pairs no bootstrap p is reported at all; warned.
+    assert paired_bootstrap(np.array([5.0, 5.0]), n_resamples=999)[2] == pytest.approx(1 / 1000)
     tiny = paired_test([5.0, 6.0], [0.0, 1.0], n_resamples=999)
-    assert tiny.p_bootstrap == pytest.approx(1 / 1000) and tiny.p_permutation == 0.5
-    assert any("only 2 pair(s)" in warning for warning in tiny.warnings)
+    assert math.isnan(tiny.p_bootstrap) and tiny.p_permutation == 0.5
+    assert any("only 2 pair(s)" in warning and "2/2^2 = 0.5" in warning for warning in tiny.warnings)
+    assert "not computed below 10 pairs" in tiny.summary()
     assert not any("pair(s)" in warning for warning in paired_test(np.arange(12.0), np.zeros(12)).warnings)
     assert "Wilcoxon" in dropped.summary()
     with pytest.raises(StatsError, match="equal length"):
@@ -245,3 +249,23 @@ def test_a_registered_metric_defaults_to_its_headline_output():
     listed_first = pd.concat([table.assign(sub_metric="distance"), table.assign(sub_metric="cosine")])
     result = compare_systems(listed_first, metric="face_identity_similarity", n_resamples=1000)
     assert result.sub_metric == "cosine"  # the spec's headline, whatever the table's order
+
+
+def test_bootstrap_test_with_few_pairs_uses_the_exact_permutation_p_and_declares_nothing():
+    # Three items, system a better on each: the paired bootstrap alone says p = 1/(B + 1) (significant), but no
+    # test on 3 pairs can give p below 2/2³ = 0.25, the exact sign-flip p here.
+    few = _table({"a": 1.0, "b": 0.0}, n_items=3, noise=0.01)
+    differences = few[few.system == "a"].value.to_numpy() - few[few.system == "b"].value.to_numpy()
+    assert (differences > 0).all()
+    assert paired_bootstrap(differences, n_resamples=999)[2] < 0.05  # the false positive being guarded against
+    result = compare_systems(few, metric="quality", test="bootstrap", n_resamples=999)
+    row = result.to_frame().iloc[0]
+    assert row["p_value"] == pytest.approx(_brute_force_sign_flip(differences)) == 0.25
+    assert row["p_value_test"] == "permutation" and math.isnan(row["p_bootstrap"])
+    assert not row["significant"] and row["better"] == "" and result.clusters == [["a", "b"]]
+    assert any("judged by the exact permutation p instead" in warning for warning in result.warnings)
+    # From FEW_PAIRS pairs on, the bootstrap p is the bootstrap's own.
+    enough = compare_systems(_table({"a": 1.0, "b": 0.0}, n_items=12), metric="quality", test="bootstrap")
+    frame = enough.to_frame()
+    assert (frame["p_value_test"] == "bootstrap").all()
+    assert frame["p_value"].tolist() == frame["p_bootstrap"].tolist()
