@@ -16,18 +16,17 @@ if TYPE_CHECKING:
     from emoeval.reference_models.base import ModelInput, ModelPool, ReferenceModel
 
 
-def content_key(item: Path | str) -> tuple[str, bytes | None]:
-    """sha256 of a file's bytes (returned too, to decode without a second read) or of a text."""
+def content_key(item: Path | str, modality: str | None = None) -> tuple[str, bytes | None]:
+    """sha256 of a file's bytes (returned too, to decode without a second read) or of a text.
+
+    Files go through :func:`emoeval.media.files.read_input_file`: only regular files within the size limit of
+    ``modality`` (None: guessed from the suffix) are read; a FIFO, a device, a folder, a missing or too large
+    file is a :class:`SampleInputError` naming it.
+    """
     if isinstance(item, Path):
-        try:
-            data = item.read_bytes()
-        except FileNotFoundError:
-            raise SampleInputError(f"file not found: {item}; check the path in the manifest") from None
-        except IsADirectoryError:
-            raise SampleInputError(f"{item} is a folder, not a file") from None
-        except OSError as exc:
-            raise SampleInputError(f"cannot read {item}: {exc.strerror or exc}") from None
-        return hashlib.sha256(data).hexdigest(), data
+        from emoeval.media.files import read_input_file
+
+        return read_input_file(item, modality)
     try:
         encoded = item.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates from undecodable bytes

@@ -19,6 +19,11 @@ column             required  meaning
 Other columns are kept in ``Sample.meta``; ``emotion_reference`` (a real face/recording showing the target
 emotion, used by emotion-distance metrics) is a path too. Relative paths resolve against the manifest's folder. A folder
 laid out as ``<root>/<system>/<emotion>/<file>`` reads as a manifest too (:func:`samples_from_folder`).
+
+An empty or white-space ``text`` cell of a text sample is an empty reply, not a manifest error: the sample is
+kept (``text=""`` for an empty cell) and every text metric records an error row for it, so one bad reply does
+not stop the run. A text row with no ``text`` column, or with its cell empty and a ``path`` given, is a
+manifest error.
 """
 
 from __future__ import annotations
@@ -160,9 +165,13 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
     path: Path | None = None
     text: str | None = None
     if modality == "text":
-        if _is_missing(row.get("text")):
+        raw = row.get("text")
+        if "text" not in row or (_is_missing(raw) and not _is_missing(row.get("path"))):
+            # no 'text' column, or the response put in 'path': the manifest is wrong, not the reply
             raise ManifestError(f"{where}: a text sample needs its response in the 'text' column")
-        text = _as_text(row["text"])
+        # An empty or white-space reply is the generator's output: kept, so each metric gives it an error row
+        # (emoeval.media.text.is_blank) while the rest of the run is scored.
+        text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else _as_text(raw)
     else:
         if _is_missing(row.get("path")):
             raise ManifestError(f"{where}: a {modality} sample needs its file in the 'path' column")

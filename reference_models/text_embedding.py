@@ -27,8 +27,9 @@ Two reference models are registered:
   ``[SEP]`` last, up to 512 word pieces as ``bert_score`` tokenises), for BERTScore-style greedy matching. It
   runs the network of ``all-minilm-l6-v2`` (loaded once).
 
-**Bad input.** An empty or all-white-space text, a text that is not valid UTF-8 (bytes that do not decode, or
-a ``str`` carrying lone surrogates from a ``surrogateescape`` decode) is a per-sample
+**Bad input.** An empty text, or one of only white space and invisible format characters (zero-width
+spaces and joiners, byte-order marks: :func:`emoeval.media.text.is_blank`), a text that is not valid UTF-8
+(bytes that do not decode, or a ``str`` carrying lone surrogates from a ``surrogateescape`` decode) is a per-sample
 :class:`~emoeval.errors.SampleInputError`. A text longer than the 256-piece window is embedded from its
 beginning (as sentence-transformers does); :meth:`MiniLMSentenceEmbedder.is_truncated` tells the metrics, which
 put a warning on the sample. Texts beyond :data:`MAX_TEXT_CHARS` characters are cut to their first
@@ -124,24 +125,33 @@ MINILM_TOKENS_CARD = ModelCard(
 
 
 def check_text(text: str | bytes | None, name: str = "text") -> str:
-    """The text as a ``str``, or :class:`SampleInputError` saying why it cannot be judged.
+    """The text as a ``str`` in Unicode NFC, or :class:`SampleInputError` saying why it cannot be judged.
 
     Bytes must be valid UTF-8; a ``str`` must be encodable as UTF-8 (lone surrogates, as left by
-    ``errors="surrogateescape"``, mean the source was not UTF-8); it must hold a non-white-space character.
+    ``errors="surrogateescape"``, mean the source was not UTF-8); it must hold a visible character: a text of
+    white space and invisible format characters only (zero-width space U+200B, joiners U+200C/U+200D, word
+    joiner U+2060, byte-order mark U+FEFF, bidi marks) is empty (:func:`emoeval.media.text.is_blank`). The
+    text returned is NFC-normalised (:func:`emoeval.media.text.normalize_text`), so canonically equal texts
+    are one text for the models, the lexical metrics and the cache.
 
     >>> check_text("  hi ")
     '  hi '
+    >>> check_text("cafe\\u0301") == "caf\\u00e9"
+    True
     >>> check_text(b"caf\\xc3\\xa9")
     'café'
     >>> check_text(b"caf\\xe9", "row 3")
     Traceback (most recent call last):
     ...
     emoeval.errors.SampleInputError: row 3: not valid UTF-8 (byte 0xe9 at position 3); re-save the text as UTF-8
-    >>> check_text("   ", "row 4")
+    >>> check_text("\\u200b\\u200d\\ufeff ", "row 4")
     Traceback (most recent call last):
     ...
-    emoeval.errors.SampleInputError: row 4: the text is empty
+    emoeval.errors.SampleInputError: row 4: the text is empty after removing whitespace and invisible format \
+characters (zero-width spaces and joiners, byte-order marks, bidi marks); the generator produced no visible reply
     """
+    from emoeval.media.text import BLANK_REASON, is_blank, normalize_text
+
     if text is None:
         raise SampleInputError(f"{name}: no text")
     if isinstance(text, bytes | bytearray):
@@ -161,9 +171,9 @@ def check_text(text: str | bytes | None, name: str = "text") -> str:
             f"{name}: not valid UTF-8 (undecodable byte or lone surrogate {text[exc.start]!r} at position "
             f"{exc.start}); re-save the text as UTF-8"
         ) from None
-    if not text.strip():
-        raise SampleInputError(f"{name}: the text is empty")
-    return text
+    if is_blank(text):
+        raise SampleInputError(f"{name}: {BLANK_REASON}")
+    return normalize_text(text)
 
 
 def replacement_note(text: str) -> str | None:

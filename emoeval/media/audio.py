@@ -113,15 +113,11 @@ def decode_audio(data: bytes, name: str, *, target_rate: int | None = None, min_
 
 
 def load_audio(path: Path, *, target_rate: int | None = None, min_duration_s: float = 0.1) -> Audio:
-    """Read and :func:`decode_audio` a file; a missing or unreadable path is a :class:`SampleInputError`."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SampleInputError(f"file not found: {path}; check the path in the manifest") from None
-    except IsADirectoryError:
-        raise SampleInputError(f"{path} is a folder, not a file; check the path in the manifest") from None
-    except OSError as exc:
-        raise SampleInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    """Read and :func:`decode_audio` a file; a missing, unreadable, non-regular (FIFO, device) or too large
+    (over the ``speech`` limit of :mod:`emoeval.media.files`) path is a :class:`SampleInputError`."""
+    from emoeval.media.files import read_input_file
+
+    _, data = read_input_file(Path(path), "speech")
     return decode_audio(data, str(path), target_rate=target_rate, min_duration_s=min_duration_s)
 
 
@@ -365,10 +361,17 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
 
 
 def sample_rate_of(path: Path) -> int | None:
-    """The sample rate in a file's header (no decoding), or None when it cannot be read."""
+    """The sample rate in a file's header (no decoding), or None when it cannot be read.
+
+    Only regular files are opened (:func:`emoeval.media.files.check_input_file`): libsndfile would block on
+    a FIFO.
+    """
     try:
         import soundfile
 
+        from emoeval.media.files import check_input_file
+
+        check_input_file(path, "speech")
         return int(soundfile.info(str(path)).samplerate)
     except Exception:  # unreadable files are reported by the decoder, with the reason
         return None

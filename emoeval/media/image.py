@@ -1,4 +1,15 @@
-"""Image decoding for face models: strict (a truncated or corrupt file is an error, not a half image)."""
+"""Image decoding for face models: strict (a truncated or corrupt file is an error, not a half image).
+
+Every face model and image metric decodes through :func:`decode_image`, so all see the same pixels.
+
+**Bit depth.** Models take 8-bit RGB. 16-bit images are *scaled* to 8 bits, never clipped: a 16-bit value
+``v`` (0–65535) becomes ``round(v / 257)`` (0–255; 257 = 65535 / 255, so ``v = 257·u`` gives back ``u``
+exactly). Greyscale 16-bit PNG and TIFF (Pillow modes ``I;16``, ``I;16B``, ``I;16L``, ``I;16N``) and 32-bit
+integer images (mode ``I``, which older Pillow versions give 16-bit PNGs) are scaled here; an ``I`` image with
+values outside 0–65535 is not a 16-bit image and is refused. 16-bit RGB and RGBA PNG/TIFF are reduced to 8 bits
+by Pillow's decoder itself (it keeps the high byte, ``v >> 8``, within 1 of ``round(v / 257)``). Without
+this, Pillow's ``convert("RGB")`` clips a 16-bit greyscale image at 255 and almost every pixel turns white.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +39,31 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # decode fully now: truncated files fail here instead of yielding grey rows
             upright = ImageOps.exif_transpose(image)
-            rgb = upright.convert("RGB")
+            if upright.mode == "I" or upright.mode.startswith("I;16"):
+                array = _grey16_to_rgb8(np.asarray(upright), name)
+            else:
+                array = np.asarray(upright.convert("RGB"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise SampleInputError(f"{name}: not a readable image ({exc}); re-export it as PNG or JPEG") from None
-    array = np.asarray(rgb, dtype=np.uint8)
     if array.shape[0] < 8 or array.shape[1] < 8:
         raise SampleInputError(f"{name}: image is only {array.shape[1]}×{array.shape[0]} pixels; too small for a face")
     return array
+
+
+def _grey16_to_rgb8(values: np.ndarray, name: str) -> np.ndarray:
+    """A 16-bit greyscale image (any byte order; or int32 holding 0–65535) as 8-bit RGB: ``round(v / 257)``.
+
+    >>> import numpy as np
+    >>> _grey16_to_rgb8(np.array([[0, 128, 129, 257, 32896, 65535]], dtype=np.uint16), "x")[0, :, 0].tolist()
+    [0, 0, 1, 1, 128, 255]
+    """
+    import numpy as np
+
+    wide = values.astype(np.int64)
+    if wide.size and (int(wide.min()) < 0 or int(wide.max()) > 65535):
+        raise SampleInputError(
+            f"{name}: a 32-bit integer image with values from {int(wide.min())} to {int(wide.max())}, outside the "
+            "16-bit range 0–65535; save it as an 8- or 16-bit PNG"
+        )
+    grey = ((wide + 128) // 257).astype(np.uint8)  # round(v / 257): 257 is odd, so v / 257 never ends in .5
+    return np.repeat(grey[:, :, None], 3, axis=2)

@@ -38,15 +38,16 @@ ContextView = Literal["last_turn", "history"]
 def context_turns(sample: Sample) -> list[str]:
     """The non-empty turns of a sample's context, checked; SampleInputError when none is left or one is not UTF-8.
 
-    Empty (white-space) turns are dropped: a manifest cell like ``["", "Hi"]`` has one turn.
+    Empty turns (white space and invisible format characters only) are dropped: ``["", "Hi"]`` has one turn.
     """
+    from emoeval.media.text import is_blank
     from emoeval.reference_models.text_embedding import check_text
 
     if not sample.context:
         raise SampleInputError(f"{sample.sample_id}: no context (a JSON list of turns in the 'context' column)")
     turns = []
     for index, turn in enumerate(sample.context):
-        if turn is None or not str(turn).strip():
+        if turn is None or is_blank(str(turn)):
             continue
         turns.append(check_text(turn, f"{sample.sample_id} (context turn {index + 1})").strip())
     if not turns:
@@ -216,7 +217,7 @@ class TextCoherence(SampleMetric):
             Output("last_turn", higher_is_better=True, range=(-1.0, 1.0), description="cos(response, last turn)"),
             Output("history", higher_is_better=True, range=(-1.0, 1.0), description="cos(response, mean of turns)"),
         ),
-        version="1.0.0",
+        version="1.0.1",  # 1.0.1: invisible-only responses are errors (emoeval.media.text)
         needs=frozenset({"context"}),
         models=(SENTENCE_MODEL,),
         summary="cosine of response and context embeddings (all-MiniLM-L6-v2): last turn and whole history",
@@ -401,7 +402,7 @@ class TextContradiction(SampleMetric):
             ),
             Output("contradicts", higher_is_better=False, range=(0.0, 1.0), description="max P > 0.5"),
         ),
-        version="1.0.0",
+        version="1.0.1",  # 1.0.1: invisible-only responses are errors (emoeval.media.text)
         needs=frozenset({"context"}),
         models=(NLI_MODEL,),
         summary="NLI contradiction of the response with its context turns (DistilRoBERTa NLI plug-in)",

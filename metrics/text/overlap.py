@@ -150,7 +150,7 @@ class TextOverlap(SampleMetric):
             Output("chrf", higher_is_better=True, range=(0.0, 100.0), description="sacrebleu sentence chrF"),
             Output("rouge_l", higher_is_better=True, range=(0.0, 1.0), description="rouge-score ROUGE-L F"),
         ),
-        version="1.0.0",
+        version="1.0.1",  # 1.0.1: invisible-only responses are errors (emoeval.media.text)
         needs=frozenset({"reference"}),
         summary="sentence BLEU and chrF (sacrebleu), ROUGE-L (rouge-score) against the reference response",
         citation="Papineni et al. 2002; Post 2018 (sacrebleu); Popović 2015 (chrF); Lin 2004 (ROUGE)",
@@ -275,7 +275,7 @@ class TextBERTScore(SampleMetric):
             Output("precision", higher_is_better=True, range=(-1.0, 1.0), description="response tokens matched"),
             Output("recall", higher_is_better=True, range=(-1.0, 1.0), description="reference tokens matched"),
         ),
-        version="1.0.0",
+        version="1.0.1",  # 1.0.1: invisible-only responses are errors (emoeval.media.text)
         needs=frozenset({"reference"}),
         models=(SENTENCE_MODEL, TOKEN_MODEL),
         summary="BERTScore-style greedy matching of all-MiniLM-L6-v2 token embeddings against the reference",
