@@ -6,7 +6,7 @@ n samples through the runner (output cache off, models already loaded, 200 boots
 embeds exactly the texts that metric needs with all-MiniLM-L6-v2 in plain transformers — sorted by length
 over the whole set and run in batches of 64, as ``SentenceTransformer.encode`` does. For
 ``text_emotion_accuracy`` the raw side is the zero-shot recognizer's own batched call on all responses
-(embedding + prototype, lexicon and valence evidence), since the recognizer does more than embed. Prints
+(embedding + prototype, lexicon, valence and punctuation evidence), since the recognizer does more than embed. Prints
 responses per second for both and the ratio emoeval / raw (target ≤ 1.10).
 
     python bench/bench_text.py [--n 10000] [--metrics text_coherence,text_emotion_accuracy]

@@ -82,8 +82,9 @@ def fit_emotion_probe(
     """Fit an emotion probe on MANIFEST (labelled real recordings) and save it in --out.
 
     MANIFEST is a table (CSV/JSONL/Parquet) with a file column (path or file), an emotion column
-    (target_emotion, emotion or label) and optionally a speaker column, or a folder <emotion>/<file>.
-    Prints leave-one-speaker-out (or stratified k-fold) accuracy, macro-F1 and the confusion matrix, and writes
+    (target_emotion, emotion or label), optionally a speaker column and a group column (group, dialogue_id or
+    dialogue: items that stay in one fold, e.g. a dialogue's utterances), or a folder <emotion>/<file>. Prints
+    leave-one-speaker-out (else grouped, else stratified k-fold) accuracy, macro-F1 and the confusion matrix, and writes
     probe.json + probe.npz + probe.sha256 (no pickle), cv_predictions.csv and report.json.
     """
     from emoeval.cache import OutputCache, default_cache_dir

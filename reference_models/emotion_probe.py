@@ -15,8 +15,12 @@ regression (scikit-learn ``lbfgs``, L2, ``C``, balanced class weights by default
 probabilities over the reference set's emotions.
 
 **Evaluation.** Fitting also cross-validates the recipe: leave-one-speaker-out when the reference set names a
-speaker (``speaker`` column) for every item and has at least two, else stratified k-fold (k = min(5, the
-smallest class)). Reported: accuracy, macro-F1, the confusion matrix, per-class recall, chance levels
+speaker (``speaker`` column) for every item and has at least two; else, when it has a group column (``group``,
+``dialogue_id`` or ``dialogue``: items that must stay together, such as the utterances of one dialogue), grouped
+stratified k-fold (scikit-learn ``StratifiedGroupKFold``, k = min(5, the number of groups); an item without a
+group is a group of its own), so no group has items on both sides of a split — utterances of one dialogue share
+speakers, topic and words, and split across folds they inflate the estimate; else stratified k-fold (k = min(5,
+the smallest class)). Reported: accuracy, macro-F1, the confusion matrix, per-class recall, chance levels
 (majority class and 1/K), the out-of-fold probabilities of every item, and an embedding *separation check*:
 in the probe's input space (the standardised features), are recordings of one emotion more similar (cosine) than
 recordings of different emotions, and more than recordings of one speaker? (:func:`emoeval.metrics.emotion_scores.
@@ -76,6 +80,8 @@ PATH_COLUMNS: tuple[str, ...] = ("path", "file")
 TEXT_COLUMNS: tuple[str, ...] = ("text",)
 LABEL_COLUMNS: tuple[str, ...] = ("target_emotion", "emotion", "label")
 SPEAKER_COLUMNS: tuple[str, ...] = ("speaker", "speaker_id")
+#: columns naming the group of items that cross-validation keeps in one fold (e.g. a dialogue), first match wins
+GROUP_COLUMNS: tuple[str, ...] = ("group", "dialogue_id", "dialogue")
 _TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet", ".pq"})
 
 BlockWeighting = Literal["equal", "none"]
@@ -325,20 +331,38 @@ def fit_arrays(
 
 
 def cv_splits(
-    labels: Sequence[str], groups: Sequence[str | None], settings: ProbeSettings
+    labels: Sequence[str],
+    groups: Sequence[str | None],
+    settings: ProbeSettings,
+    cv_groups: Sequence[str | None] | None = None,
 ) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
     """The cross-validation scheme and its (train, test) index splits.
 
-    Leave-one-speaker-out when every item has a speaker and there are at least two; else stratified k-fold with
-    k = min(``settings.folds``, the smallest class size) when that is at least 2; else shuffled k-fold.
+    Leave-one-speaker-out when every item has a speaker (``groups``) and there are at least two. Else, with
+    ``cv_groups`` (e.g. dialogues; None for an item means a group of its own) of at least two groups, grouped
+    stratified k-fold (``StratifiedGroupKFold``, k = min(``settings.folds``, the number of groups)): the items of
+    a group are tested together, never on both sides. Else stratified k-fold with k = min(``settings.folds``, the
+    smallest class size) when that is at least 2; else shuffled k-fold.
     """
-    from sklearn.model_selection import KFold, LeaveOneGroupOut, StratifiedKFold
+    import warnings
+
+    from sklearn.model_selection import KFold, LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
     n = len(labels)
     index = np.arange(n)
     if all(g is not None for g in groups) and len(set(groups)) >= 2:
         splits = list(LeaveOneGroupOut().split(index, groups=[str(g) for g in groups]))
         return f"leave-one-speaker-out ({len(splits)} speakers)", splits
+    if cv_groups is not None and any(g is not None for g in cv_groups):
+        keys = [f"group\t{g}" if g is not None else f"item\t{i}" for i, g in enumerate(cv_groups)]
+        n_groups = len(set(keys))
+        k = min(settings.folds, n_groups)
+        if k >= 2:
+            folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=settings.seed)
+            with warnings.catch_warnings():  # a class rarer than k is allowed: some folds then lack it
+                warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+                splits = list(folds.split(index, list(labels), groups=keys))
+            return f"grouped stratified {k}-fold ({n_groups} groups; a group's items stay in one fold)", splits
     smallest = min(list(labels).count(label) for label in set(labels))
     k = min(settings.folds, smallest)
     if k >= 2:
@@ -358,23 +382,28 @@ def cross_validate(
     groups: Sequence[str | None],
     weights: np.ndarray,
     settings: ProbeSettings,
+    cv_groups: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """Out-of-fold probabilities and the scores of the recipe (see the module docstring).
 
-    Returns a JSON-ready dict: ``scheme``, ``n``, ``labels``, ``accuracy``, ``macro_f1`` (over the labels),
+    ``groups`` are the speakers, ``cv_groups`` the groups kept in one fold (:func:`cv_splits`). Returns a
+    JSON-ready dict: ``scheme``, ``n``, ``labels``, ``accuracy``, ``macro_f1`` (over the labels),
     ``balanced_accuracy``, ``chance_majority``, ``chance_uniform``, ``confusion`` (rows true, columns predicted,
-    in ``labels`` order), ``recall`` per label, ``folds`` (per-fold n and accuracy) and ``oof_probabilities``
-    (n × K, in ``labels`` order; a class missing from a fold's training part gets probability 0 there).
+    in ``labels`` order), ``recall`` per label, ``folds`` (per-fold n and accuracy), ``fold_of_item`` (the fold
+    that tested each item) and ``oof_probabilities`` (n × K, in ``labels`` order; a class missing from a fold's
+    training part gets probability 0 there).
     """
     from emoeval.metrics.emotion_scores import confusion_counts, macro_f1, per_class_recall
 
     labels = [str(label) for label in labels]
     classes = sorted(set(labels))
-    scheme, splits = cv_splits(labels, groups, settings)
+    scheme, splits = cv_splits(labels, groups, settings, cv_groups)
     x = np.asarray(features, dtype=np.float64)
     oof = np.zeros((len(labels), len(classes)))
+    fold_of_item = np.full(len(labels), -1, dtype=np.int64)
     folds = []
-    for train, test in splits:
+    for fold, (train, test) in enumerate(splits):
+        fold_of_item[test] = fold
         mean, scale, coef, intercept, fold_classes = fit_arrays(x[train], [labels[i] for i in train], weights, settings)
         probabilities = softmax(((x[test] - mean) / scale * weights) @ coef.T + intercept)
         for column, label in enumerate(fold_classes):
@@ -398,6 +427,7 @@ def cross_validate(
         "recall": recall,
         "per_label": counts,
         "folds": folds,
+        "fold_of_item": fold_of_item.tolist(),
         "oof_probabilities": oof.tolist(),
         "oof_predicted": predicted,
     }
@@ -413,11 +443,13 @@ def fit_probe(
     settings: ProbeSettings | None = None,
     training: Mapping[str, Any] | None = None,
     cross_validation: bool = True,
+    cv_groups: Sequence[str | None] | None = None,
 ) -> EmotionProbe:
     """Fit a probe on the feature matrices of the reference items (``features[block.model]``: (n, block.dim)).
 
-    ``labels`` are canonical emotion labels, ``groups`` the speakers (or None). With ``cross_validation`` the
-    report holds :func:`cross_validate` and the separation check of the probe's embedding space.
+    ``labels`` are canonical emotion labels, ``groups`` the speakers (or None), ``cv_groups`` the groups that
+    cross-validation keeps in one fold (or None; see :func:`cv_splits`). With ``cross_validation`` the report
+    holds :func:`cross_validate` and the separation check of the probe's embedding space.
     """
     from emoeval.metrics.emotion_scores import emotion_separation
 
@@ -436,7 +468,7 @@ def fit_probe(
     speakers = list(groups) if groups is not None else [None] * n
     report: dict[str, Any] = {}
     if cross_validation:
-        report["cross_validation"] = cross_validate(x, labels, speakers, weights, settings)
+        report["cross_validation"] = cross_validate(x, labels, speakers, weights, settings, cv_groups)
     mean, scale, coef, intercept, classes = fit_arrays(x, labels, weights, settings)
     probe = EmotionProbe(
         name=name,
@@ -462,12 +494,14 @@ def fit_probe(
 
 @dataclass(frozen=True, slots=True)
 class LabelledItem:
-    """One item of a labelled reference set: a file (``path``) or a ``text``, its emotion and speaker."""
+    """One item of a labelled reference set: a file (``path``) or a ``text``, its emotion, speaker and group
+    (items cross-validation keeps in one fold, e.g. a dialogue)."""
 
     label: str
     path: Path | None = None
     text: str | None = None
     speaker: str | None = None
+    group: str | None = None
 
     @property
     def item(self) -> Path | str:
@@ -500,7 +534,8 @@ def read_labelled_set(
     ``source`` is a table (CSV, JSONL or Parquet) with a file column (``path`` or ``file``; relative paths
     resolve against the table's folder) or a ``text`` column, an emotion column (``target_emotion``,
     ``emotion`` or ``label``; normalised through the label vocabulary, with ``label_set`` naming a dataset's
-    codes) and optionally a ``speaker`` column; a ``modality`` column, when present, keeps only rows of
+    codes), optionally a ``speaker`` column and a group column (``group``, ``dialogue_id`` or ``dialogue``: items
+    that cross-validation keeps in one fold); a ``modality`` column, when present, keeps only rows of
     ``modality``. An emoeval manifest is such a table. Or ``source`` is a folder whose files (with one of
     ``suffixes``) sit below a folder named by their emotion (``<root>/<emotion>/...`` or
     ``<root>/<anything>/<emotion>/<file>``); speakers are then unknown.
@@ -543,6 +578,7 @@ def read_labelled_set(
     columns = [str(c) for c in frame.columns]
     path_column, text_column = _first(columns, PATH_COLUMNS), _first(columns, TEXT_COLUMNS)
     label_column, speaker_column = _first(columns, LABEL_COLUMNS), _first(columns, SPEAKER_COLUMNS)
+    group_column = _first(columns, GROUP_COLUMNS)
     modality_column = _first(columns, ("modality",))
     if label_column is None or (path_column is None and text_column is None):
         raise ManifestError(
@@ -560,17 +596,23 @@ def read_labelled_set(
         except UnknownLabelError as exc:
             raise UnknownLabelError(f"{root}, row {number}: {exc}") from None
         speaker = _cell(row.get(speaker_column)) if speaker_column else None
+        group = _cell(row.get(group_column)) if group_column else None
         file = _cell(row.get(path_column)) if path_column else None
         if file is not None:
             path = Path(file).expanduser()
             items.append(
-                LabelledItem(label=label, path=path if path.is_absolute() else root.parent / path, speaker=speaker)
+                LabelledItem(
+                    label=label,
+                    path=path if path.is_absolute() else root.parent / path,
+                    speaker=speaker,
+                    group=group,
+                )
             )
         else:
             text = _cell(row.get(text_column)) if text_column else None
             if text is None:
                 raise ManifestError(f"{root}, row {number}: neither a file nor a text")
-            items.append(LabelledItem(label=label, text=text, speaker=speaker))
+            items.append(LabelledItem(label=label, text=text, speaker=speaker, group=group))
     if not items:
         raise ManifestError(f"{root}: no reference item" + (f" of modality {modality!r}" if modality else ""))
     return items
@@ -590,13 +632,17 @@ def item_hashes(items: Sequence[LabelledItem]) -> list[str]:
 
 
 def training_set_hash(hashes: Sequence[str], items: Sequence[LabelledItem]) -> str:
-    """sha256 over the sorted (content sha256, label, speaker) lines: renaming or reordering files changes nothing.
+    """sha256 over the sorted (content sha256, label, speaker[, group]) lines: renaming or reordering files changes
+    nothing. The group enters only when an item has one (so sets without groups keep their earlier hash).
 
     >>> a = training_set_hash(["aa", "bb"], [LabelledItem("happy"), LabelledItem("sad")])
     >>> a == training_set_hash(["bb", "aa"], [LabelledItem("sad"), LabelledItem("happy")])
     True
     """
-    lines = sorted(f"{h}\t{item.label}\t{item.speaker or ''}" for h, item in zip(hashes, items, strict=True))
+    lines = sorted(
+        f"{h}\t{item.label}\t{item.speaker or ''}" + (f"\t{item.group}" if item.group is not None else "")
+        for h, item in zip(hashes, items, strict=True)
+    )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -809,6 +855,7 @@ class EmotionProbeModel(ReferenceModel):
             "n": len(used),
             "per_label": dict(sorted(counts.items())),
             "n_speakers": len({s for s in speakers if s is not None}),
+            "n_groups": len({item.group for item in used if item.group is not None}),
             "dropped": [f"{item.item}: {reason}" for item, reason in dropped],
         }
         probe = fit_probe(
@@ -819,6 +866,7 @@ class EmotionProbeModel(ReferenceModel):
             name=cls.card.name,
             settings=settings,
             training=training,
+            cv_groups=[item.group for item in used] if any(item.group is not None for item in used) else None,
         )
         return probe, dropped, used
 
@@ -936,6 +984,7 @@ def attach_emotion_probes(
 
 
 __all__ = [
+    "GROUP_COLUMNS",
     "PROBE_FILES",
     "PROBE_JSON",
     "PROBE_NPZ",

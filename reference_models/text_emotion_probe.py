@@ -7,7 +7,10 @@ EmpatheticDialogues, DailyDialog...): it learns that corpus's label boundaries, 
 (``text-emotion-zeroshot``) cannot. Fit it with ``emoeval models fit-emotion-probe SET --model
 text-emotion-probe --out DIR`` or on the fly with ``--emotion-reference SET``; ``SET`` is a table with a
 ``text`` column and an emotion column (``target_emotion``, ``emotion`` or ``label``), optionally ``speaker``
-(then folds leave one speaker out).
+(then folds leave one speaker out) or a group column (``group``, ``dialogue_id`` or ``dialogue``: then the
+cross-validation folds keep each dialogue whole). Give the dialogue for a dialogue corpus: utterances of one
+dialogue on both sides of a split inflate the estimate (MELD dev: weighted F1 0.450 with stratified 5-fold,
+0.435 grouped by dialogue; balanced accuracy 0.329 vs 0.299).
 """
 
 from __future__ import annotations

@@ -28,19 +28,25 @@ from emoeval.reference_models.text_embedding import (  # noqa: E402
     clip_long_text,
 )
 from emoeval.reference_models.text_emotion import (  # noqa: E402
-    NEUTRAL_THRESHOLD,
+    NEUTRAL_BIAS,
+    SIGMA,
     TEMPERATURE,
     TEXT_EMOTION_LABELS,
-    TOP_K,
+    W_EXCLAIM,
     W_LEX,
+    W_QUESTION,
     W_VAL,
     ZERO_SHOT_CARD,
+    ZeroShotParams,
     calibrate,
+    combine,
     lexicon_scores,
     nrc_lookup,
     prototype_scores,
+    punctuation_evidence,
     read_nrc,
     read_prototypes,
+    softmax,
 )
 
 
@@ -156,41 +162,74 @@ def test_prototypes_are_valid_and_pinned():
     path = Path(__file__).resolve().parents[2] / "reference_models" / "data" / "text_emotion_prototypes.csv"
     rows = read_prototypes(path)
     counts = {label: sum(1 for e, _ in rows if e == label) for label in TEXT_EMOTION_LABELS}
-    assert counts == {**dict.fromkeys(TEXT_EMOTION_LABELS[:-1], 30), "neutral": 40}
+    assert counts == {**dict.fromkeys(TEXT_EMOTION_LABELS[:-1], 90), "neutral": 100}
     assert len({text.lower() for _, text in rows}) == len(rows)  # no duplicate sentence
     assert ZERO_SHOT_CARD.file("text_emotion_prototypes.csv").sha256 == sha256_of_file(path)
 
 
 def test_calibration_reproduces_the_shipped_constants(pool):
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    from emoeval.reference_models.text_emotion import _loo_evidence, _loo_scores
+
     model = pool.get("text-emotion-zeroshot")
     result = calibrate(model)
     p = result.params
-    assert (p.top_k, p.w_lex, p.w_val, p.neutral_threshold, p.temperature) == (
-        TOP_K,
+    assert (p.sigma, p.w_lex, p.w_val, p.w_exclaim, p.w_question, p.neutral_bias, p.temperature) == (
+        SIGMA,
         W_LEX,
         W_VAL,
-        NEUTRAL_THRESHOLD,
+        W_EXCLAIM,
+        W_QUESTION,
+        NEUTRAL_BIAS,
         TEMPERATURE,
     )
-    assert result.macro_f1 == pytest.approx(0.8132, abs=5e-4)
-    assert result.accuracy == pytest.approx(0.8318, abs=5e-4)
+    assert model.params_ == p
+    # the reported leave-one-out figures, recomputed with scikit-learn from the model's own decision rule
+    predicted = np.nanargmax(_loo_scores(_loo_evidence(model, p.sigma), p), axis=1)
+    truth = [TEXT_EMOTION_LABELS.index(label) for label in model.prototype_labels]
+    assert result.balanced_accuracy == pytest.approx(balanced_accuracy_score(truth, predicted), abs=1e-12)
+    assert result.macro_f1 == pytest.approx(f1_score(truth, predicted, average="macro"), abs=1e-12)
+    assert result.balanced_accuracy == pytest.approx(0.8292, abs=5e-4)
+    assert result.accuracy == pytest.approx(0.8297, abs=5e-4)
 
 
-def test_calibration_macro_f1_equals_sklearn(pool):
-    from sklearn.metrics import f1_score
+def test_calibration_search_equals_brute_force_over_the_decision_rule(pool):
+    """calibrate() searches the grid with a vectorised shortcut (best emotion vs. neutral + bias); on a small grid
+    it must pick what scoring every setting with combine() + argmax and scikit-learn's balanced accuracy picks."""
+    import itertools
 
-    from emoeval.reference_models.text_emotion import _loo_evidence, _macro_f1_all
+    from sklearn.metrics import balanced_accuracy_score
+
+    from emoeval.reference_models.text_emotion import _loo_evidence, _loo_scores
 
     model = pool.get("text-emotion-zeroshot")
-    proto, lex, val = _loo_evidence(model, TOP_K)
-    scores = proto.copy()
-    scores[:, :-1] += W_LEX * lex
-    scores[:, -1] += NEUTRAL_THRESHOLD - W_VAL * val
-    truth = np.array([TEXT_EMOTION_LABELS.index(label) for label in model.prototype_labels])
-    predicted = np.nanargmax(scores, axis=1)
-    assert _macro_f1_all(truth, predicted, 7) == pytest.approx(
-        f1_score(truth, predicted, labels=list(range(7)), average="macro", zero_division=0)
+    grids = {
+        "sigmas": (0.05, 0.2),
+        "lex_grid": (0.0, 0.1),
+        "val_grid": (0.0, 0.1),
+        "exclaim_grid": (0.0, 0.2),
+        "question_grid": (0.0, 0.05),
+        "biases": (-0.02, 0.0, 0.03, 0.06),
+    }
+    result = calibrate(model, **grids, temperatures=(0.02, 0.05))
+    truth = [TEXT_EMOTION_LABELS.index(label) for label in model.prototype_labels]
+    best, chosen = -1.0, None
+    for sigma, w_lex, w_val, w_exclaim, w_question, bias in itertools.product(*grids.values()):
+        params = ZeroShotParams(sigma, w_lex, w_val, w_exclaim, w_question, bias, 1.0)
+        predicted = np.nanargmax(_loo_scores(_loo_evidence(model, sigma), params), axis=1)
+        value = balanced_accuracy_score(truth, predicted)
+        if value > best + 1e-12:
+            best, chosen = value, params
+    assert chosen is not None
+    assert (result.params.sigma, result.params.w_lex, result.params.w_val, result.params.w_exclaim) == (
+        chosen.sigma,
+        chosen.w_lex,
+        chosen.w_val,
+        chosen.w_exclaim,
     )
+    assert (result.params.w_question, result.params.neutral_bias) == (chosen.w_question, chosen.neutral_bias)
+    assert result.balanced_accuracy == pytest.approx(best, abs=1e-12)
 
 
 def test_lexicon_evidence_by_hand(pool):
@@ -212,13 +251,68 @@ def test_lexicon_evidence_by_hand(pool):
 
 def test_prototype_scores_brute_force():
     rng = np.random.default_rng(3)
-    sims = rng.uniform(-1, 1, 40)
+    sims = rng.uniform(-1, 1, (4, 40))
     labels = list(rng.choice(TEXT_EMOTION_LABELS, 40))
-    got = prototype_scores(sims, labels, 3, exclude=5)
+    sigma = 0.1
+    got = prototype_scores(sims, labels, sigma, exclude=np.array([5, 0, 39, 12]))
+    for row, left_out in enumerate([5, 0, 39, 12]):
+        for position, label in enumerate(TEXT_EMOTION_LABELS):
+            chosen = [
+                s for i, (s, lab) in enumerate(zip(sims[row], labels, strict=True)) if lab == label and i != left_out
+            ]
+            expected = sigma * math.log(sum(math.exp(s / sigma) for s in chosen) / len(chosen)) if chosen else np.nan
+            np.testing.assert_allclose(got[row, position], expected, rtol=1e-12)
+    # one row without exclusion; the soft maximum lies between the mean and the maximum
+    one = prototype_scores(sims[0], labels, sigma)
     for position, label in enumerate(TEXT_EMOTION_LABELS):
-        chosen = sorted((s for i, (s, lab) in enumerate(zip(sims, labels, strict=True)) if lab == label and i != 5))
-        expected = np.mean(chosen[-3:]) if chosen else np.nan
-        np.testing.assert_allclose(got[position], expected)
+        values = sims[0][np.asarray(labels) == label]
+        assert values.mean() - 1e-12 <= one[position] <= values.max() + 1e-12
+    # no overflow with tiny widths: the soft maximum tends to the maximum
+    maxima = [sims[0][np.asarray(labels) == label].max() for label in TEXT_EMOTION_LABELS]
+    np.testing.assert_allclose(prototype_scores(sims[0], labels, 1e-4), maxima, atol=1e-3)
+
+
+def test_punctuation_evidence_and_combination_by_hand():
+    assert punctuation_evidence("Really\uff1f").tolist() == [0.0, 1.0]  # full-width question mark
+    assert punctuation_evidence("No way\u203c").tolist() == [1.0, 0.0]
+    assert punctuation_evidence("Hm.").tolist() == [0.0, 0.0]
+    params = ZeroShotParams(0.1, 0.5, 0.2, 0.3, 0.07, 0.04, 0.02)
+    proto = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+    lex = np.array([1.0, 0.0, 0.0, 0.5, 0.0, 0.0])
+    got = combine(proto, lex, 0.5, np.array([1.0, 1.0]), params)
+    expected = [0.1 + 0.5, 0.2, 0.3, 0.4 + 0.25, 0.5, 0.6 + 0.07, 0.7 + 0.04 - 0.2 * 0.5 - 0.3]
+    np.testing.assert_allclose(got, expected)
+    with pytest.raises(ValueError, match="positive"):
+        ZeroShotParams(sigma=0.0)
+
+
+def test_zero_shot_outputs_by_hand_from_the_embeddings(pool):
+    """infer() = softmax(combine(soft maximum of cosines to the prototypes, NRC, VADER, punctuation) / T),
+    recomputed here from the sentence embeddings of the texts and of the prototype file."""
+    from scipy.special import softmax as scipy_softmax
+
+    from emoeval.metrics.text.diversity import tokenize
+
+    model = pool.get("text-emotion-zeroshot")
+    embedder = pool.get("all-minilm-l6-v2")
+    texts = ["You did WHAT?!", "Ugh, gross, get it off me!", "Okay, see you at six.", "I'm not happy at all."]
+    prototypes = read_prototypes(Path(model.weights["text_emotion_prototypes.csv"].path))
+    proto_emb = embedder.encode([t for _, t in prototypes]).astype(np.float64)
+    text_emb = embedder.encode(texts).astype(np.float64)
+    got = model.infer([model.prepare(_item(t)) for t in texts])
+    for text, vector, output in zip(texts, text_emb, got, strict=True):
+        cos = proto_emb @ vector / (np.linalg.norm(proto_emb, axis=1) * np.linalg.norm(vector))
+        proto = []
+        for label in TEXT_EMOTION_LABELS:
+            values = cos[[i for i, (lab, _) in enumerate(prototypes) if lab == label]]
+            proto.append(SIGMA * np.log(np.mean(np.exp(values / SIGMA))))
+        compound = model._vader(text)
+        scores = np.array(proto)
+        scores[:-1] += W_LEX * lexicon_scores(tokenize(text), model.lexicon)
+        scores[5] += W_QUESTION * ("?" in text)
+        scores[6] += NEUTRAL_BIAS - W_VAL * abs(compound) - W_EXCLAIM * ("!" in text)
+        np.testing.assert_allclose(output, scipy_softmax(scores / TEMPERATURE), atol=1e-6)
+        np.testing.assert_allclose(softmax(scores, TEMPERATURE), scipy_softmax(scores / TEMPERATURE), atol=1e-12)
 
 
 def test_zero_shot_outputs_are_distributions_and_sensible(pool):
@@ -337,6 +431,43 @@ def test_nli_plugin_equals_the_model_on_pairs(tmp_path, tiny):
         np.testing.assert_allclose(probabilities, [p[1], p[2], p[0]], atol=1e-6)  # entailment, neutral, contradiction
     with pytest.raises(SampleInputError, match="JSON list"):
         model.prepare(_item("not a pair"))
+
+
+def test_a_config_naming_custom_code_is_refused_without_asking(tmp_path, tiny, monkeypatch):
+    """transformers asks on the terminal whether to run an ``auto_map``'s custom classes when it is not told:
+    the plug-ins pass trust_remote_code=False, so such a folder is refused and nobody is asked."""
+    import builtins
+    import shutil
+
+    folder = tmp_path / "custom_code"
+    shutil.copytree(tiny["distilroberta-emotion"], folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["model_type"] = "evil-roberta"
+    config["auto_map"] = {
+        "AutoConfig": "modeling_evil.EvilConfig",
+        "AutoModelForSequenceClassification": "modeling_evil.EvilModel",
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    asked: list[str] = []
+    monkeypatch.setattr(builtins, "input", lambda prompt="": asked.append(prompt) or "y")
+    pool = ModelPool(WeightStore(tmp_path / "models", allow_network=False, explicit={"distilroberta-emotion": folder}))
+    with pytest.raises(WeightError, match=r"transformers could not load distilroberta-emotion .*custom code"):
+        pool.get("distilroberta-emotion")
+    assert asked == []
+    assert not list((tmp_path / "models").rglob("*.sha256"))  # a refused load pins nothing
+
+
+def test_an_extra_file_in_the_folder_is_refused(tmp_path, tiny):
+    import shutil
+
+    from emoeval.reference_models.store import UnknownWeightFileError
+
+    folder = tmp_path / "extra"
+    shutil.copytree(tiny["distilroberta-nli"], folder)
+    (folder / "modeling_evil.py").write_text("raise SystemExit('ran')\n")
+    pool = ModelPool(WeightStore(tmp_path / "models", allow_network=False, explicit={"distilroberta-nli": folder}))
+    with pytest.raises(UnknownWeightFileError, match=r"'modeling_evil\.py'"):
+        pool.get("distilroberta-nli")
 
 
 def test_a_model_with_other_labels_is_refused(tmp_path):
