@@ -252,8 +252,12 @@ class ICCResult(StatsResult):
 
     ICC ranges from -1/(k-1) (single forms) or -inf (average forms) up to 1 (perfect reliability); higher is
     better. Common reading (Koo & Li 2016): < 0.5 poor, 0.5-0.75 moderate, 0.75-0.9 good, > 0.9 excellent.
-    Use the single-rater forms (ICC2 = ICC(A,1), ICC3 = ICC(C,1)) for the reliability of one rating and the
-    ``k`` forms for the reliability of the mean over the ``n_raters`` raters (a MOS).
+    The single-rater forms give the reliability of one rating, the ``k`` forms that of the mean over the
+    ``n_raters`` raters (a MOS). Pick the model from how the ratings were collected — the data cannot tell:
+    when every item is rated by the same ``k`` people, use the two-way forms (ICC2 = ICC(A,1) for absolute
+    agreement, ICC3 = ICC(C,1) for consistency); when each item has its own raters (crowd workers, anonymous
+    annotators, or rater ids that are only positions 1..k in each item's list, as in FED), raters are no factor
+    and only the one-way forms ICC1 = ICC(1,1) and ICC1k = ICC(1,k) apply (Shrout & Fleiss 1979, case 1).
     """
 
     table: pd.DataFrame

@@ -25,6 +25,12 @@ import emoeval
 from emoeval.errors import SampleInputError
 from emoeval.reference_models.base import ModelInput, ModelPool
 
+#: the README's figures ("Measured on real data", faces): the port's largest difference from the numpy pass;
+#: London: smiles called happy and neutral faces called neutral (of 30 each); AUC of P(happy), smiles vs neutral
+README_PORT_DIFFERENCE = 2e-7
+README_LONDON_RIGHT = {"happy": 14, "neutral": 28}
+README_HAPPY_AUC = 0.88
+
 # -- an independent forward pass: numpy/scipy, explicit padding and batch norm ------------------------------------
 
 
@@ -132,6 +138,8 @@ def test_torch_port_equals_an_independent_numpy_forward_pass(recognizer, demo_di
     assert got.dtype == np.float64 and got.shape == (3, 7)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
     assert np.abs(got - expected).max() < 1e-6  # measured 2e-7: float32 torch vs float64 numpy
+    print(f"\ntorch port vs numpy forward pass: largest difference {np.abs(got - expected).max():.2g}")
+    assert np.abs(got - expected).max() < README_PORT_DIFFERENCE + 0.5e-7  # the README's "to 2e-7"
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-6)
     # batching does not change the result
     np.testing.assert_allclose(recognizer.infer([faces[1]])[0], got[1], atol=1e-7)
@@ -184,8 +192,33 @@ def test_london_happy_and_neutral_recall(shared_data):
     print(confusion.loc[:, (confusion > 0).any()])
     assert recall["happy"] >= 0.4
     assert recall["neutral"] >= 0.85
+    for emotion, right in README_LONDON_RIGHT.items():  # the README's "14 of 30 ... 28 of 30"
+        assert confusion.loc[emotion, emotion] == right and (labels.expression == emotion).sum() == 30
     # measured 28: the smiles go to happy or neutral
     assert confusion.loc["happy", "happy"] + confusion.loc["happy", "neutral"] >= 25
+
+
+def test_london_probability_of_happy_ranks_smiles_above_neutral_faces(shared_data, recognizer):
+    """The README: "P(happy) still ranks smiles above neutral faces with AUC 0.88" (London, 30 + 30 faces)."""
+    from scipy.stats import mannwhitneyu
+    from sklearn.metrics import roc_auc_score
+
+    root = shared_data("faces_london")
+    labels = pd.read_csv(root / "labels.csv", dtype=str)
+    probabilities = np.stack([recognizer.infer([_prepare(recognizer, root / file)])[0] for file in labels.file])
+    p_happy = probabilities[:, recognizer.labels.index("happy")]
+    smiling = (labels.expression == "happy").to_numpy()
+    auc = roc_auc_score(smiling, p_happy)
+    # the same AUC as the Mann-Whitney U of the two groups, U / (n1 n2)
+    u = mannwhitneyu(p_happy[smiling], p_happy[~smiling]).statistic
+    assert auc == pytest.approx(u / (smiling.sum() * (~smiling).sum()), abs=1e-12)
+    predicted = np.array(recognizer.labels)[probabilities.argmax(axis=1)]
+    right = {
+        emotion: int(((labels.expression == emotion) & (predicted == emotion)).sum()) for emotion in README_LONDON_RIGHT
+    }
+    print(f"\nLondon: P(happy) AUC smiles vs neutral faces {auc:.4f}; right by argmax {right}")
+    assert right == README_LONDON_RIGHT  # the recognizer called directly agrees with emoeval.score above
+    assert auc == pytest.approx(README_HAPPY_AUC, abs=0.005 + 1e-9)
 
 
 def test_pyfeat_posed_expressions(shared_data, recognizer):

@@ -24,6 +24,10 @@ Image = pytest.importorskip("PIL.Image")
 ImageFilter = pytest.importorskip("PIL.ImageFilter")
 
 DEMO_IDS = {"001", "002", "006", "029", "041", "043"}  # the demo folder holds these people's photos
+#: the README: FID "equals torchmetrics' and clean-fid's to 3e-6 relative (37.7044 on 12 smiling vs. 12 neutral
+#: London faces) and grows with blur (σ 1/2/4: 20.3 < 82.3 < 120.9)"
+README_FID, README_RELATIVE = 37.7044, 3e-6
+README_BLUR = {"blur1": 20.3, "blur2": 82.3, "blur4": 120.9}
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +104,8 @@ def test_fid_is_zero_against_itself_and_grows_with_blur_and_noise(shared_data, p
     assert abs(fid["same"]) < 1e-6
     assert 1.0 < fid["blur1"] < fid["blur2"] < fid["blur4"]
     assert 1.0 < fid["noise08"] < fid["noise32"]
+    for system, figure in README_BLUR.items():  # 1 decimal
+        assert fid[system] == pytest.approx(figure, abs=0.05 + 1e-9), system
 
 
 class _Scaled(torch.nn.Module):
@@ -167,6 +173,13 @@ def test_fid_equals_torchmetrics_and_clean_fid_with_the_same_network(shared_data
     assert ours > 10.0
     assert abs(ours - expected_torchmetrics) / expected_torchmetrics < 1e-4
     assert abs(ours - expected_cleanfid) / expected_cleanfid < 1e-4
+    # the README's figures: the value to 4 decimals, the largest relative difference rounding to at most 3e-6
+    assert ours == pytest.approx(README_FID, abs=0.00005 + 1e-9)
+    relative = max(
+        abs(ours - expected_torchmetrics) / expected_torchmetrics, abs(ours - expected_cleanfid) / expected_cleanfid
+    )
+    print(f"largest relative difference {relative:.2g}")
+    assert relative < README_RELATIVE + 0.5e-6
 
 
 def test_per_emotion_fid_rows_for_neutral_and_happy(demo_dir, shared_data, pool, tmp_path):

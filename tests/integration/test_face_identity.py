@@ -23,6 +23,10 @@ def _pair_manifest(root) -> tuple[pd.DataFrame, pd.Series]:
     return manifest, pairs.identity_relation.eq("same")
 
 
+#: the README: "ROC AUC 1.000 on `faces_london` (60 pairs) and 1.000 on `faces_deepface_pairs` (520 pairs)"
+README_AUC = {"faces_london": (1.000, 60), "faces_deepface_pairs": (1.000, 520)}
+
+
 @pytest.mark.parametrize(("folder", "min_auc"), [("faces_london", 0.99), ("faces_deepface_pairs", 0.99)])
 def test_identity_similarity_separates_same_from_different_people(shared_data, folder, min_auc):
     # Measured: ROC AUC 1.000 on faces_london (60 pairs) and 1.000 on faces_deepface_pairs (520 pairs).
@@ -36,6 +40,8 @@ def test_identity_similarity_separates_same_from_different_people(shared_data, f
     print(f"{folder}: ROC AUC cosine {auc_cosine:.4f}, distance {auc_distance:.4f} on {len(manifest)} pairs")
     assert auc_cosine >= min_auc
     assert auc_distance >= min_auc
+    stated_auc, n_pairs = README_AUC[folder]  # the README's figure (cosine), 3 decimals
+    assert len(manifest) == n_pairs and auc_cosine == pytest.approx(stated_auc, abs=0.0005 + 1e-9)
     # dlib's 0.6 threshold: most same-person pairs verify, almost no different-person pair does
     verified = by_output["verified"]
     assert verified[same.to_numpy()].mean() >= 0.9

@@ -31,6 +31,25 @@ RATE = 16000
 LOWER_IS_CLOSER = ("f0_rmse_cents", "f0_rmse_hz", "vuv_error", "energy_rmse_db", "mcd_db")
 HIGHER_IS_CLOSER = ("logf0_corr", "voicing_f1", "energy_corr")
 SYLLABLES = {"a01": 8, "a02": 9}  # "Der Lap-pen liegt auf dem Eis-schrank", "Das will sie am Mitt-woch ab-ge-ben"
+#: the README's figures ("Measured on real data", speech): (value, decimals stated)
+README_EMODB = {  # (kind, distance) -> figure: other-emotion pairs vs perturbed copies
+    ("other emotion", "f0_rmse_cents"): (724, 0),
+    ("perturbed copy", "f0_rmse_cents"): (86, 0),
+    ("other emotion", "mcd_db"): (7.95, 2),
+    ("perturbed copy", "mcd_db"): (5.94, 2),
+}
+README_EMO_STARGAN = {  # (metric, output, system) -> figure, each conversion against its source
+    ("speech_prosody_distance", "logf0_corr", "emo-stargan"): (0.84, 2),
+    ("speech_prosody_distance", "logf0_corr", "baseline"): (0.71, 2),
+    ("speech_mcd", "mcd_db", "emo-stargan"): (9.27, 2),
+    ("speech_mcd", "mcd_db", "baseline"): (10.45, 2),
+}
+
+
+def _rounds_to(value: float, figure: tuple[float, int]) -> bool:
+    """Does ``value`` round to the README's figure (stated with that many decimals)?"""
+    stated, decimals = figure
+    return abs(value - stated) <= 0.5 * 10.0**-decimals + 1e-9
 
 
 def _perturbed(audio: Audio, rng: np.random.Generator) -> Audio:
@@ -98,6 +117,8 @@ def test_other_emotions_are_further_than_perturbed_copies_on_emodb(shared_data):
     # measured: 86 vs 724 cents, log-F0 r 0.95 vs 0.44, MCD 5.9 vs 7.9 dB
     assert overall.loc["perturbed copy", "f0_rmse_cents"] < 150 < 400 < overall.loc["other emotion", "f0_rmse_cents"]
     assert overall.loc["perturbed copy", "mcd_db"] + 1.0 < overall.loc["other emotion", "mcd_db"]
+    for (kind, name), figure in README_EMODB.items():
+        assert _rounds_to(overall.loc[kind, name], figure), (kind, name, overall.loc[kind, name], figure)
 
     (same,) = table[table.kind == "same emotion"].itertuples()
     others = table[(table.kind == "other emotion") & (table.group == same.group)]
@@ -184,6 +205,8 @@ def test_mcd_and_prosody_of_emo_stargan_conversions(shared_data):
     # same text, same timing: conversion keeps the duration
     for system in ("baseline", "emo-stargan"):
         assert 0.95 < value["speech_prosody_distance", "duration_ratio", system] < 1.2
+    for key, figure in README_EMO_STARGAN.items():
+        assert _rounds_to(value[key], figure), (key, value[key], figure)
     (warning,) = set(samples[(samples.metric == "speech_mcd") & (samples.system == "baseline")].warning)
     assert warning == "resampled to 16000 Hz for analysis (output 24000 Hz, reference 16000 Hz)"
 
