@@ -53,6 +53,8 @@ PESQ_WB_RANGE = (1.04, 4.64)
 PESQ_NB_RANGE = (1.02, 4.55)
 #: pystoi needs this many 25.6-ms STFT frames (hop 12.8 ms) left after removing silent frames
 STOI_MIN_FRAMES = 30
+#: seed of NumPy's global generator while pystoi runs (its ESTOI adds EPS-sized noise from that generator)
+STOI_NOISE_SEED = 0
 DEFAULT_MAX_LENGTH_DIFFERENCE = 0.05
 
 
@@ -119,12 +121,23 @@ def stoi_score(reference: np.ndarray, output: np.ndarray, *, extended: bool = Fa
 
     Raises :class:`SampleInputError` when fewer than 30 frames remain after ``pystoi`` removes the
     reference's silent frames (it would otherwise warn and return 1e-5).
+
+    ESTOI is deterministic here: ``pystoi``'s row/column normalisation adds ``EPS`` × noise from NumPy's *global*
+    random generator (``np.random.standard_normal``), which moved a value in the third decimal from one run
+    to the next where a band is near silent. The global generator is seeded with 0 for the call and restored
+    afterwards, so the value equals ``pystoi.stoi`` called right after ``np.random.seed(0)``.
     """
+    import numpy as np
     from pystoi import stoi
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        value = float(stoi(reference, output, STOI_RATE, extended=extended))
+    state = np.random.get_state()
+    np.random.seed(STOI_NOISE_SEED)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = float(stoi(reference, output, STOI_RATE, extended=extended))
+    finally:
+        np.random.set_state(state)
     if any("Not enough STFT frames" in str(warning.message) for warning in caught):
         name = "ESTOI" if extended else "STOI"
         raise SampleInputError(
@@ -443,7 +456,7 @@ class SpeechSTOI(_PairedSpeechMetric):
             Output("stoi", higher_is_better=True, range=(-1.0, 1.0), description="STOI, in practice [0, 1]"),
             Output("estoi", higher_is_better=True, range=(-1.0, 1.0), description="extended STOI"),
         ),
-        version="1.0.0",
+        version="1.0.1",  # 1.0.1: ESTOI seeded (pystoi draws noise from NumPy's global generator)
         needs=frozenset({"reference"}),
         models=(),
         summary="reference-based intelligibility: STOI and extended STOI",
