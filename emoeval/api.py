@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from emoeval.errors import RunConfigError
 
@@ -29,27 +29,22 @@ def resolve_metrics(
     real: str | Path | None = None,
     real_system: str | None = None,
     emotion_reference: str | Path | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Metric]:
-    """Metric instances from names (default parameters) or instances; ``None`` means every registered metric
-    whose modality occurs in ``samples``.
+    """Metric instances from labels (``name`` or ``name(k=v, ...)``, see :mod:`emoeval.metric_config`) or
+    instances; ``None`` means every registered metric whose modality occurs in ``samples``.
 
     ``real`` / ``real_system`` (a reference set of real outputs) go to every named metric that takes them
-    (FID-style metrics), ``emotion_reference`` (labelled real emotional recordings) to the emotion metrics.
-    In the default selection, a metric that cannot run without such settings is left out with a log message
-    instead of failing the run.
+    (FID-style metrics), ``emotion_reference`` (labelled real emotional recordings) to the emotion metrics;
+    ``params`` gives parameters per metric name, used where a label gives none of its own. In the default
+    selection, a metric that cannot run without such settings is left out with a log message instead of failing
+    the run.
     """
-    import inspect
-
     from emoeval.errors import RunConfigError
-    from emoeval.registry import create_metric, get_metric_class, metric_names
+    from emoeval.metric_config import build_metric, resolve_metric_list
+    from emoeval.registry import get_metric_class, metric_names
 
-    settings = (("real", real), ("real_system", real_system), ("emotion_reference", emotion_reference))
-    reference = {key: value for key, value in settings if value is not None}
-
-    def build(name: str) -> Metric:
-        accepted = inspect.signature(get_metric_class(name).__init__).parameters
-        return create_metric(name, **{key: value for key, value in reference.items() if key in accepted})
-
+    settings = {"real": real, "real_system": real_system, "emotion_reference": emotion_reference}
     if names is None:
         modalities = {sample.modality for sample in samples}
         metrics: list[Metric] = []
@@ -58,11 +53,11 @@ def resolve_metrics(
             if metric_class.spec.modality not in modalities or not metric_class.run_by_default:
                 continue
             try:
-                metrics.append(build(name))
+                metrics.append(build_metric(name, defaults=(params or {}).get(name), settings=settings))
             except RunConfigError as exc:
                 _log.info("not running %s by default: %s", name, exc)
         return metrics
-    return [build(item) if isinstance(item, str) else item for item in names]
+    return resolve_metric_list(names, params=params, settings=settings)
 
 
 def score(
@@ -74,6 +69,7 @@ def score(
     real: str | Path | None = None,
     real_system: str | None = None,
     emotion_reference: str | Path | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     weights: Mapping[str, str | Path] | None = None,
     models_dir: str | Path | None = None,
     allow_network: bool | None = None,
@@ -92,8 +88,9 @@ def score(
     Args:
         samples: a manifest (CSV/JSONL/Parquet), a ``<system>/<emotion>/<file>`` folder, a DataFrame with the
             manifest columns, or a list of :class:`~emoeval.samples.Sample`.
-        metrics: metric names (see ``emoeval metrics``) or metric instances with custom parameters; ``None``
-            runs every registered metric that applies to the samples' modalities.
+        metrics: metric names or labels with parameters (``"face_fd(embedder=dlib-face-identity)"``, see
+            ``emoeval metrics``) or metric instances; ``None`` runs every registered metric that applies to the
+            samples' modalities. An old name works for one release, with a warning.
         out: folder for ``results.parquet``, ``results.csv`` and ``run.json``; partial rows are flushed there
             so an interrupted run resumes (``resume=True``) instead of starting over.
         label_set: the dataset whose emotion codes ``target_emotion`` uses (``emodb``, ``iemocap``...).
@@ -102,6 +99,9 @@ def score(
         emotion_reference: a labelled set of real emotional recordings (a table with a file and an emotion column,
             optionally a speaker column, or a ``<emotion>/`` folder) on which the emotion metrics' probe is
             fitted before scoring (or found in the cache), or the folder of a probe fitted earlier.
+        params: parameters per metric name (``{"face_emotion_accuracy": {"recognizer": "deepface-emotion"}}``),
+            used for metrics named without parameters of their own (the ``[params.<metric>]`` tables of a config
+            file, :func:`emoeval.metric_config.load_config`).
         weights: explicit weight locations by model name (a file or a folder), checked by sha256.
         models_dir: where the weight store looks and downloads (default ``$EMOEVAL_MODELS_DIR``).
         allow_network: allow downloading missing weights (default: ``EMOEVAL_OFFLINE=0`` in the environment).
@@ -127,7 +127,7 @@ def score(
         apply_offline_environment()
     sample_list = load_samples(samples, label_set=label_set)
     metric_list = resolve_metrics(
-        metrics, sample_list, real=real, real_system=real_system, emotion_reference=emotion_reference
+        metrics, sample_list, real=real, real_system=real_system, emotion_reference=emotion_reference, params=params
     )
     if model_pool is None:
         store = WeightStore(

@@ -50,12 +50,11 @@ class ScoringContext:
         """One output (or the reason it could not be computed) per item, reading the cache first.
 
         Files are identified by their content, so a renamed file is still a cache hit and identical inputs
-        within a batch are computed once.
+        within a batch are computed once. The model is loaded only when some output is not in the cache.
         """
         from emoeval.reference_models.base import ModelInput
 
-        model = self.model(model_name)
-        fingerprint = model.fingerprint
+        fingerprint = self.pool.fingerprint(model_name)  # without loading the model: cached outputs need none
         results: list[Any] = [None] * len(items)
         pending: dict[str, list[int]] = {}
         inputs: dict[str, ModelInput] = {}
@@ -76,7 +75,7 @@ class ScoringContext:
                     else ModelInput(key=key, text=item)
                 )
             pending.setdefault(key, []).append(index)
-        computed = self._compute(model, list(inputs.values()))
+        computed = self._compute(self.model(model_name), list(inputs.values())) if inputs else {}
         for key, value in computed.items():
             if self.cache is not None and not isinstance(value, SampleInputError):
                 self.cache.put(model_name, fingerprint, key, value)

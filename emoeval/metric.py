@@ -1,36 +1,80 @@
-"""The metric contract: a frozen spec, and two small base classes (per-sample and per-corpus metrics).
+"""The metric contract: a frozen spec, typed inputs and parameters, and two small base classes.
 
 A metric module keeps its maths in pure functions (checked by tests against reference implementations);
-the class adds batching, models and metadata. Parameters are typed keyword arguments of ``__init__``,
-never config dicts; :meth:`Metric.params` reports them for provenance.
+the class adds batching, models and metadata.
 
+- **Spec** (:class:`MetricSpec`, data): name, modality (a registered media type), scope, outputs with
+  direction and range (``outputs[0]`` is the headline), version, the reference models it uses by default, and
+  its **inputs** (:class:`Input`): the sample parts beyond the output it reads (``reference``, ``context``,
+  ``emotion_reference``...), each with a media type, and the sample fields (``target_emotion``...). Metric-specific
+  columns are declared here, never hard-coded in the core: a manifest column named like a declared input is read
+  with that input's media type.
+- **Parameters** are the arguments of ``__init__`` — keyword or positional, any type — each stored on the
+  instance under its own name. :meth:`Metric.parameters` lists them as data (default, type, and for a model
+  parameter its role and allowed models); :meth:`Metric.params` gives their values, which enter provenance, the
+  config hash and every cache key. **The reference model is a parameter** (``recognizer=``, ``embedder=``,
+  ``asr=``) listed in :attr:`Metric.model_params`, never a subclass per model; :attr:`Metric.models` gives the
+  models an instance really uses.
 - :class:`SampleMetric` scores each sample on its own and returns one :class:`SampleScore` per sample.
 - :class:`CorpusMetric` turns each sample into a small *state* (n-gram counts, an embedding...) and computes
   one value per system from the states; the runner bootstraps over states (or jackknifes) for confidence
   intervals, of the kind the metric's ``interval`` names.
+
+:func:`emoeval.testing.check_metric` checks a metric class against this contract.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import math
+import re
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+
+from emoeval.errors import EmoevalError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from emoeval.context import ScoringContext
     from emoeval.errors import SampleInputError
-    from emoeval.samples import Modality, Sample
+    from emoeval.samples import Sample
     from emoeval.stats.aggregate import BootstrapSettings
 
 Scope = Literal["sample", "corpus"]
 OutputScope = Literal["sample", "system"]
+#: the v1 way to declare inputs (still accepted; :class:`Input` is the v2 way)
 Need = Literal["reference", "target_emotion", "context", "transcript"]
 NEEDS: tuple[str, ...] = get_args(Need)
+#: inputs that are fields of every sample rather than parts
+SAMPLE_FIELDS: tuple[str, ...] = ("target_emotion", "intensity", "group")
+
+
+class MetricContractError(EmoevalError, TypeError):
+    """A metric class does not follow the contract (the message says what to change in the class)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """Something a metric reads from a sample besides its output.
+
+    ``media`` names the media type of a *part* (``face``, ``speech``, ``text``, ``turns`` or a plug-in's): the
+    part is read from the manifest column of the same name (or ``<name>:<media>``) and enters cache keys by its
+    content. ``media=None`` is a sample field (``target_emotion``, ``intensity``, ``group``) or a plain manifest
+    column read as it is (e.g. ``same_speaker``). A sample without a ``required`` input is skipped by the metric
+    (counted in ``run.json``); an optional one is used when present.
+    """
+
+    name: str
+    media: str | None = None
+    required: bool = True
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +82,7 @@ class Output:
     """One value a metric reports (a *sub-metric*): its name, direction and range.
 
     ``scope="sample"`` outputs have a value per sample (and a system mean); ``scope="system"`` outputs exist
+
     only per system, computed by :meth:`SampleMetric.summarize` (macro-F1, per-class recall, confusion counts).
     """
 
@@ -48,16 +93,25 @@ class Output:
     scope: OutputScope = "sample"
 
 
+def _inputs_from_needs(needs: frozenset[str], modality: str) -> tuple[Input, ...]:
+    """The v2 inputs a v1 ``needs`` set stands for."""
+    media = {"reference": "text" if modality == "text" else modality, "context": "turns", "transcript": "text"}
+    return tuple(Input(need, media.get(need)) for need in sorted(needs))
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """What a metric is, declared as data.
 
     ``outputs[0]`` is the headline value; others are sub-metrics reported beside it. ``models`` names the
-    reference models (registry names) whose weights the values depend on.
+    reference models (registry names) the metric uses with its default parameters (an instance's own are
+    :attr:`Metric.models`). ``inputs`` declares what the metric reads from a sample besides its output
+    (:class:`Input`); ``needs`` is the v1 spelling of required inputs (``reference``, ``target_emotion``,
+    ``context``, ``transcript``) and is folded into ``inputs``.
     """
 
     name: str
-    modality: Modality
+    modality: str
     scope: Scope
     outputs: tuple[Output, ...]
     version: str
@@ -65,6 +119,7 @@ class MetricSpec:
     models: tuple[str, ...] = ()
     summary: str = ""
     citation: str = ""
+    inputs: tuple[Input, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.outputs:
@@ -72,6 +127,12 @@ class MetricSpec:
         unknown = set(self.needs) - set(NEEDS)
         if unknown:
             raise ValueError(f"metric {self.name!r}: unknown needs {sorted(unknown)}; known: {NEEDS}")
+        names = [output.name for output in self.outputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric {self.name!r} declares an output twice: {names}")
+        names = [item.name for item in self.all_inputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric {self.name!r} declares an input twice: {names}")
 
     @property
     def headline(self) -> Output:
@@ -82,6 +143,23 @@ class MetricSpec:
             if output.name == name:
                 return output
         raise KeyError(f"metric {self.name!r} has no output {name!r}; it has {[o.name for o in self.outputs]}")
+
+    @property
+    def all_inputs(self) -> tuple[Input, ...]:
+        """The declared ``inputs`` and those the v1 ``needs`` stand for."""
+        declared = {item.name for item in self.inputs}
+        derived = _inputs_from_needs(self.needs, self.modality)
+        return self.inputs + tuple(item for item in derived if item.name not in declared)
+
+    def input(self, name: str) -> Input:
+        for item in self.all_inputs:
+            if item.name == name:
+                return item
+        raise KeyError(f"metric {self.name!r} has no input {name!r}; it has {[i.name for i in self.all_inputs]}")
+
+    @property
+    def required_inputs(self) -> tuple[Input, ...]:
+        return tuple(item for item in self.all_inputs if item.required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,28 +195,176 @@ class SystemValue:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a metric class, as data (what ``emoeval metrics`` shows).
+
+    ``default`` is :data:`REQUIRED` for a parameter without one; ``role`` is set for a model parameter (its value
+    is a reference model registered with that role: :func:`emoeval.registry.models_with_role`).
+    """
+
+    name: str
+    default: Any
+    annotation: str
+    positional: bool
+    role: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: the default of a parameter that has none
+REQUIRED: Any = _Required()
+
+
+def _label_value(value: Any) -> str:
+    """A parameter value as written in a metric label / on the command line.
+
+    >>> _label_value("deepface-emotion"), _label_value(0.5), _label_value(True), _label_value("a b")
+    ('deepface-emotion', '0.5', 'true', '"a b"')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    return text if re.fullmatch(r"[A-Za-z0-9_.\-/]+", text) else json.dumps(text, ensure_ascii=False)
+
+
+def format_metric_label(name: str, params: Mapping[str, Any]) -> str:
+    """``name`` or ``name(k=v, ...)``: how a configured metric is written on the command line and in results.
+
+    >>> format_metric_label("face_fd", {"embedder": "dlib-face-identity"})
+    'face_fd(embedder=dlib-face-identity)'
+    >>> format_metric_label("face_fd", {})
+    'face_fd'
+    """
+    if not params:
+        return name
+    inner = ", ".join(f"{key}={_label_value(value)}" for key, value in sorted(params.items()))
+    return f"{name}({inner})"
+
+
+def jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as plain JSON values (paths and other objects as strings), for provenance and cache keys."""
+    return json.loads(json.dumps(dict(params), sort_keys=True, default=str))
+
+
+def _source_files(cls: type) -> list[Path]:
+    """The source files of the classes a metric class is made of (itself and its bases, not emoeval's contract)."""
+    files: list[Path] = []
+    for klass in cls.__mro__:
+        module = sys.modules.get(klass.__module__)
+        if module is None or klass.__module__ in ("builtins", "abc", __name__):
+            continue
+        try:
+            source = inspect.getsourcefile(module)
+        except TypeError:  # a built-in module
+            continue
+        if source is not None and Path(source) not in files:
+            files.append(Path(source))
+    return files
+
+
 class Metric(ABC):
-    """Common base: a spec and the typed parameters the instance was built with.
+    """Common base: a spec, the parameters the instance was built with, and the models it uses.
 
     ``run_by_default`` false keeps a metric out of runs that name no metrics (e.g. one whose weights must be
-    pulled from a hub first); it still runs when named.
+    pulled from a hub first); it still runs when named. ``model_params`` maps each model parameter to the role
+    its model must have (e.g. ``{"recognizer": "face-emotion-recognizer"}``). ``aliases`` maps old metric names
+    (registered as entry points for one release) to the parameters each stands for.
     """
 
     spec: ClassVar[MetricSpec]
     run_by_default: ClassVar[bool] = True
+    model_params: ClassVar[Mapping[str, str]] = {}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    # -- parameters -------------------------------------------------------------------------------------------
+    @classmethod
+    def parameters(cls) -> tuple[Param, ...]:
+        """Every parameter of ``__init__`` (positional or keyword), with default, type and model role."""
+        if cls.__init__ is object.__init__:
+            return ()
+        found = []
+        for name, parameter in inspect.signature(cls.__init__).parameters.items():
+            if name == "self":
+                continue
+            if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                raise MetricContractError(
+                    f"{cls.__name__}.__init__ takes *{name}; declare each parameter by name, so that every one "
+                    "enters the cache keys and provenance"
+                )
+            annotation = parameter.annotation
+            found.append(
+                Param(
+                    name=name,
+                    default=REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default,
+                    annotation=annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""),
+                    positional=parameter.kind is not inspect.Parameter.KEYWORD_ONLY,
+                    role=cls.model_params.get(name),
+                )
+            )
+        return tuple(found)
 
     def params(self) -> dict[str, Any]:
-        """The instance's keyword parameters (names of ``__init__``), for provenance and the config hash."""
-        names = [
-            name
-            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
-            if name != "self" and parameter.kind is inspect.Parameter.KEYWORD_ONLY
-        ]
-        return {name: getattr(self, name) for name in names}
+        """The value of every parameter (see :meth:`parameters`): provenance, config hash and cache keys."""
+        values = {}
+        for parameter in self.parameters():
+            try:
+                values[parameter.name] = getattr(self, parameter.name)
+            except AttributeError:
+                raise MetricContractError(
+                    f"{type(self).__name__}.__init__ takes {parameter.name!r} but does not keep it as "
+                    f"self.{parameter.name}; store every parameter under its own name, so a change of its value "
+                    "changes the cache keys"
+                ) from None
+        return values
 
+    @property
+    def label(self) -> str:
+        """The metric as the results table names it: ``name``, or ``name(k=v, ...)`` with the *model* parameters
+        that differ from their defaults, e.g. ``face_emotion_accuracy(recognizer=deepface-emotion)`` (the CLI
+        accepts the same form). Other parameters are in the ``params`` column of every row; two configurations
+        of one metric that differ only in them cannot share a run."""
+        changed = {}
+        for parameter in self.parameters():
+            if parameter.role is None:
+                continue
+            value = getattr(self, parameter.name, parameter.default)
+            if parameter.required or value != parameter.default:
+                changed[parameter.name] = value
+        return format_metric_label(self.spec.name, changed)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Registry names of the reference models this instance uses (default: the spec's)."""
+        return self.spec.models
+
+    @classmethod
+    def implementation_hash(cls) -> str:
+        """sha256 of the source files of the class and its bases: part of every cache key, so editing a metric
+        recomputes its values even when its ``spec.version`` was not bumped."""
+        digest = hashlib.sha256()
+        for path in _source_files(cls):
+            try:
+                digest.update(path.read_bytes())
+            except OSError:  # a frozen or zipped install: the version (and emoeval's) must carry the change
+                digest.update(str(path).encode())
+        return digest.hexdigest()
+
+    # -- samples ------------------------------------------------------------------------------------------------
     def applies_to(self, sample: Sample) -> bool:
-        """Same modality, and every needed field present."""
-        return sample.modality == self.spec.modality and all(sample.has(need) for need in self.spec.needs)
+        """Same modality, and every required input present."""
+        return sample.modality == self.spec.modality and all(
+            sample.has(item.name) for item in self.spec.required_inputs
+        )
 
     def reference_systems(self) -> frozenset[str]:
         """Systems in the run that serve as this metric's reference (e.g. real images), not as generators."""
@@ -224,13 +450,20 @@ class CorpusMetric(Metric):
 
 __all__ = [
     "NEEDS",
+    "REQUIRED",
+    "SAMPLE_FIELDS",
     "CorpusMetric",
+    "Input",
     "Metric",
+    "MetricContractError",
     "MetricSpec",
     "Need",
     "Output",
+    "Param",
     "SampleMetric",
     "SampleScore",
     "Scope",
     "SystemValue",
+    "format_metric_label",
+    "jsonable_params",
 ]

@@ -1,14 +1,16 @@
-"""Discovery of metrics and reference models through entry points.
+"""Discovery of metrics, reference models and media types through entry points.
 
-Metrics live in the entry-point group ``emoeval.metrics`` and reference models in
-``emoeval.reference_models``. emoeval declares its built-ins there too, so a third-party package plugs in
-exactly like a built-in, e.g. in its ``pyproject.toml``::
+Metrics live in the entry-point group ``emoeval.metrics``, reference models in ``emoeval.reference_models`` and
+media types (modalities and sample parts) in ``emoeval.media``. emoeval declares its built-ins there too, so a
+third-party package plugs in exactly like a built-in, e.g. in its ``pyproject.toml``::
 
     [project.entry-points."emoeval.metrics"]
     my_metric = "my_package.my_module:MyMetric"
 
-The entry-point name must equal the metric's ``spec.name`` (or the model card's ``name``). There are no
-aliases; an unknown name raises with the closest registered names.
+The entry-point name must equal the metric's ``spec.name`` (the model card's ``name``, the media type's
+``name``) — or, for a metric, be one of the class's :attr:`~emoeval.metric.Metric.aliases`: an old name kept for
+one release, which builds the metric with the parameters the alias stands for and warns
+(:class:`FutureWarning`) that the name is going away. An unknown name raises with the closest registered names.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 from emoeval.errors import EmoevalError, UnknownNameError
 
 if TYPE_CHECKING:
+    from emoeval.media.types import MediaType
     from emoeval.metric import Metric
     from emoeval.reference_models.base import ReferenceModel
 
 METRICS_GROUP = "emoeval.metrics"
 MODELS_GROUP = "emoeval.reference_models"
+MEDIA_GROUP = "emoeval.media"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +65,11 @@ def _unknown(kind: str, name: str, known: list[str]) -> UnknownNameError:
     return UnknownNameError(f"unknown {kind} {name!r}{hint} (registered: {listing})")
 
 
-def _registered_class(group: str, kind: str, name: str, base: type, declared_name: Callable[[Any], str]) -> Any:
-    """Load the class registered as ``name`` in ``group``; check it is a ``base`` and declares that name."""
+def _load(group: str, kind: str, name: str, base: type) -> tuple[Any, Registered]:
+    """The class registered as ``name`` in ``group`` (checked to be a ``base``), and its registration."""
     entries = _entries(group)
     if name not in entries:
-        raise _unknown(kind, name, list(entries))
+        raise _unknown(kind, name, _visible_names(group))
     registered = entries[name]
     try:
         loaded = registered.entry_point.load()
@@ -73,6 +77,12 @@ def _registered_class(group: str, kind: str, name: str, base: type, declared_nam
         raise EmoevalError(f"{kind} {name!r} (from {registered.provider}) cannot be imported: {exc}") from exc
     if not (isinstance(loaded, type) and issubclass(loaded, base)):
         raise EmoevalError(f"entry point {name!r} of {registered.provider} is not an emoeval {base.__name__} class")
+    return loaded, registered
+
+
+def _registered_class(group: str, kind: str, name: str, base: type, declared_name: Callable[[Any], str]) -> Any:
+    """Load the class registered as ``name`` in ``group``; check it is a ``base`` and declares that name."""
+    loaded, registered = _load(group, kind, name, base)
     if declared_name(loaded) != name:
         raise EmoevalError(
             f"entry point {name!r} of {registered.provider} points to a {kind} named "
@@ -81,25 +91,108 @@ def _registered_class(group: str, kind: str, name: str, base: type, declared_nam
     return loaded
 
 
+def _visible_names(group: str) -> list[str]:
+    """Registered names to offer in messages: for metrics, without the aliases (old names going away)."""
+    if group != METRICS_GROUP:
+        return list(_entries(group))
+    return metric_names()
+
+
+# -- metrics ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAlias:
+    """An old metric name: the metric it now is, and the parameters it stands for."""
+
+    alias: str
+    name: str
+    params: dict[str, Any]
+
+    @property
+    def replacement(self) -> str:
+        """How to write it now, e.g. ``face_fd(embedder=dlib-face-identity)``."""
+        from emoeval.metric import format_metric_label
+
+        return format_metric_label(self.name, self.params)
+
+
+def _metric_entry(name: str) -> tuple[type[Metric], MetricAlias | None]:
+    from emoeval.metric import Metric
+
+    loaded, registered = _load(METRICS_GROUP, "metric", name, Metric)
+    if loaded.spec.name == name:
+        return loaded, None
+    aliases = getattr(loaded, "aliases", {}) or {}
+    if name in aliases:
+        return loaded, MetricAlias(name, loaded.spec.name, dict(aliases[name]))
+    raise EmoevalError(
+        f"entry point {name!r} of {registered.provider} points to a metric named {loaded.spec.name!r}; the two "
+        f"names must be equal, or {name!r} must be one of the class's aliases"
+    )
+
+
 def metric_names() -> list[str]:
-    """Names of all registered metrics, sorted."""
-    return sorted(_entries(METRICS_GROUP))
+    """Names of all registered metrics, sorted (old names that are aliases are not listed)."""
+    names = []
+    for name in sorted(_entries(METRICS_GROUP)):
+        try:
+            _, alias = _metric_entry(name)
+        except EmoevalError:
+            names.append(name)  # a broken entry point is reported when it is used
+            continue
+        if alias is None:
+            names.append(name)
+    return names
+
+
+def metric_aliases() -> dict[str, MetricAlias]:
+    """The registered old metric names, by name."""
+    aliases = {}
+    for name in sorted(_entries(METRICS_GROUP)):
+        try:
+            _, alias = _metric_entry(name)
+        except EmoevalError:
+            continue
+        if alias is not None:
+            aliases[name] = alias
+    return aliases
+
+
+def resolve_metric_name(name: str) -> tuple[type[Metric], dict[str, Any]]:
+    """The metric class registered as ``name`` and the parameters the name implies (an alias's; else none).
+
+    An alias warns with :class:`FutureWarning`, naming what to write instead.
+    """
+    import warnings
+
+    metric_class, alias = _metric_entry(name)
+    if alias is None:
+        return metric_class, {}
+    warnings.warn(
+        f"metric name {name!r} is deprecated and will be removed in the next release; use {alias.replacement!r}",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return metric_class, dict(alias.params)
 
 
 def get_metric_class(name: str) -> type[Metric]:
-    """The metric class registered under ``name``."""
-    from emoeval.metric import Metric
-
-    return _registered_class(METRICS_GROUP, "metric", name, Metric, lambda cls: cls.spec.name)
+    """The metric class registered under ``name`` (an alias gives the class it now is, with a warning)."""
+    return resolve_metric_name(name)[0]
 
 
 def create_metric(name: str, **params: Any) -> Metric:
-    """An instance of the metric ``name`` built with its typed keyword parameters."""
-    metric_class = get_metric_class(name)
+    """An instance of the metric ``name`` built with its typed parameters (an alias adds its own)."""
+    metric_class, implied = resolve_metric_name(name)
+    merged = {**implied, **params}
     try:
-        return metric_class(**params)
+        return metric_class(**merged)
     except TypeError as exc:
-        raise EmoevalError(f"metric {name!r}: bad parameters {params} ({exc})") from None
+        raise EmoevalError(f"metric {name!r}: bad parameters {merged} ({exc})") from None
+
+
+# -- reference models -----------------------------------------------------------------------------------------
 
 
 def reference_model_names() -> list[str]:
@@ -112,3 +205,32 @@ def get_reference_model_class(name: str) -> type[ReferenceModel]:
     from emoeval.reference_models.base import ReferenceModel
 
     return _registered_class(MODELS_GROUP, "reference model", name, ReferenceModel, lambda cls: cls.card.name)
+
+
+def models_with_role(role: str) -> list[str]:
+    """Registered reference models whose card lists ``role`` (e.g. ``face-emotion-recognizer``), sorted."""
+    found = []
+    for name in reference_model_names():
+        try:
+            card = get_reference_model_class(name).card
+        except EmoevalError:
+            continue
+        if role in card.roles:
+            found.append(name)
+    return found
+
+
+# -- media types ------------------------------------------------------------------------------------------------
+
+
+def media_type_names() -> list[str]:
+    """Names of all registered media types (modalities and part types), sorted."""
+    return sorted(_entries(MEDIA_GROUP))
+
+
+def get_media_type(name: str) -> MediaType:
+    """An instance of the media type registered under ``name``."""
+    from emoeval.media.types import MediaType
+
+    media_class = _registered_class(MEDIA_GROUP, "media type", name, MediaType, lambda cls: cls.name)
+    return media_class()

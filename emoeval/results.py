@@ -9,15 +9,18 @@ One row per (system, sample or system-level statistic, metric, sub-metric). Colu
 ``statistic``       ``value`` for sample rows; ``mean`` (mean of sample values) or ``corpus`` (a corpus metric)
 ``sample_id``       the sample (empty for system rows)
 ``group``           the sample's group (paired statistics), ``target_emotion`` its target emotion
-``metric``          metric name; ``sub_metric`` the output of that metric
+``metric``          the metric's label: its name, or ``name(k=v, ...)`` with the parameters that differ from their
+                    defaults (e.g. ``face_emotion_accuracy(recognizer=deepface-emotion)``); ``sub_metric`` the
+                    output of that metric
 ``value``           the number (NaN when ``error`` says why)
 ``ci_low/ci_high``  bootstrap confidence interval of system rows (NaN for sample rows, or fewer than 2 values)
 ``n``               number of values behind the row
-``higher_is_better`` direction of the sub-metric
+``higher_is_better`` direction of the sub-metric; ``headline`` true when it is the metric's headline output
 ``label``           a categorical value when the metric has one (a predicted emotion...)
 ``error``           why this sample could not be scored; ``warning`` a caveat on a value that was scored
-provenance          ``metric_version``, ``model`` (name@version, ``+``-joined), ``model_sha256`` (weights hash,
-                    ``+``-joined), ``emoeval_version``, ``config_hash``, ``created_at`` (UTC, ISO 8601)
+provenance          ``metric_version``, ``params`` (every parameter of the metric, JSON), ``model`` (name@version,
+                    ``+``-joined), ``model_sha256`` (weights hash, ``+``-joined), ``emoeval_version``,
+                    ``config_hash``, ``created_at`` (UTC, ISO 8601)
 ==================  ===========================================================================================
 
 On disk: ``results.parquet`` (the reference copy), ``results.csv`` (the same table, spreadsheet-safe: a text
@@ -54,10 +57,12 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "n",
     "higher_is_better",
+    "headline",
     "label",
     "error",
     "warning",
     "metric_version",
+    "params",
     "model",
     "model_sha256",
     "emoeval_version",
@@ -78,9 +83,10 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for column in _FLOAT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["n"] = pd.to_numeric(frame["n"], errors="coerce").astype("Int64")
-    frame["higher_is_better"] = frame["higher_is_better"].astype("boolean")
+    for column in ("higher_is_better", "headline"):
+        frame[column] = frame[column].astype("boolean")
     for column in RESULT_COLUMNS:
-        if column not in (*_FLOAT_COLUMNS, "n", "higher_is_better"):
+        if column not in (*_FLOAT_COLUMNS, "n", "higher_is_better", "headline"):
             frame[column] = frame[column].astype("string")
     return frame
 
@@ -131,7 +137,7 @@ class Results:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.parquet``, ``results.csv`` and ``run.json`` into ``out_dir``; return the folder."""
-        from emoeval.run_folder import atomic_write_text
+        from emoeval.runner.folder import atomic_write_text
 
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -162,7 +168,7 @@ def load_results(path: str | Path) -> Results:
     folder = location.parent if location.is_file() else location
     parquet = folder / RESULTS_PARQUET
     if not parquet.exists():
-        from emoeval.run_folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
+        from emoeval.runner.folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
 
         unfinished = (folder / PARTIAL_ROWS).exists() or (folder / RUN_PARTIAL_JSON).exists()
         hint = " (an unfinished run is there: run the same `emoeval score` again to resume it)" if unfinished else ""

@@ -1,24 +1,34 @@
 """Samples: one generated output and what is needed to judge it; reading them from manifests.
 
+A sample has an id, the system that produced it, a ``modality`` (a registered media type: ``face``, ``speech``,
+``text`` or a plug-in's, see :mod:`emoeval.media.types`), **named parts** — its ``output`` and whatever else
+judges it (a ``reference``, the dialogue ``context``, a ``transcript``, a talking-face clip's ``audio``...), each
+with its own media type — and the fields ``target_emotion``, ``intensity`` and ``group``, plus free ``meta``.
+
 A manifest is a CSV, JSONL or Parquet file (or a pandas DataFrame) with one row per generated output:
 
-=================  ========  =============================================================================
-column             required  meaning
-=================  ========  =============================================================================
-``sample_id``      yes       unique id of the output
-``system``         yes       name of the generator that produced it
-``modality``       yes       ``face``, ``speech`` or ``text``
-``path``/``text``  yes       the output: a file (face, speech) or the text itself (text)
-``target_emotion`` no        the emotion the generator was asked for (normalised, see :mod:`emoeval.labels`)
-``reference``      no        identity/speaker/content reference: a file (face, speech) or a text (text)
-``context``        no        dialogue history: a JSON list of turns, or one string for a single turn
-``transcript``     no        what the speech says (for intelligibility)
-``group``          no        items sharing a source (same prompt, speaker...), for paired statistics
-=================  ========  =============================================================================
+=====================  ========  ===========================================================================
+column                 required  meaning
+=====================  ========  ===========================================================================
+``sample_id``          yes       unique id of the output
+``system``             yes       name of the generator that produced it
+``modality``           yes       a registered media type: ``face``, ``speech``, ``text``, or a plug-in's
+``path``/``text``      yes       the output (part ``output``): a file, or the text itself for text modalities
+``target_emotion``     no        the emotion the generator was asked for (normalised, see :mod:`emoeval.labels`)
+``intensity``          no        the emotion intensity asked for (a number)
+``reference``          no        part ``reference`` (identity/speaker/content reference): same media as the output
+``context``            no        part ``context`` (``turns``): a JSON list of turns, or one string for one turn
+``transcript``         no        part ``transcript`` (``text``): what the speech says (for intelligibility)
+``<name>:<media>``     no        part ``<name>`` of media type ``<media>``, e.g. ``audio:speech``, ``frames:face``
+``group``              no        items sharing a source (same prompt, speaker, multimodal bundle): paired statistics
+                                 and metrics that gather a group's samples use it
+=====================  ========  ===========================================================================
 
-Other columns are kept in ``Sample.meta``; ``emotion_reference`` (a real face/recording showing the target
-emotion, used by emotion-distance metrics) is a path too. Relative paths resolve against the manifest's folder. A folder
-laid out as ``<root>/<system>/<emotion>/<file>`` reads as a manifest too (:func:`samples_from_folder`).
+Other columns are kept in ``Sample.meta`` as they are. A metric that declares an input of that name with a
+media type (:class:`~emoeval.metric.Input`; e.g. ``face_emotion_change`` declares ``emotion_reference: face``)
+reads such a column as a part of that type; relative paths resolve against the manifest's folder, which each
+sample records (``base_dir``). A folder laid out as ``<root>/<system>/<emotion>/<file>`` reads as a manifest too
+(:func:`samples_from_folder`; the modality from the registered media types' file suffixes).
 
 An empty or white-space ``text`` cell of a text sample is an empty reply, not a manifest error: the sample is
 kept (``text=""`` for an empty cell) and every text metric records an error row for it, so one bad reply does
@@ -30,31 +40,38 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
-from emoeval.errors import ManifestError, UnknownLabelError
+from emoeval.errors import EmoevalError, ManifestError, UnknownLabelError
 from emoeval.labels import normalize_label
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Modality = Literal["face", "speech", "text"]
-MODALITIES: tuple[str, ...] = get_args(Modality)
+    from emoeval.media.types import MediaType, PartValue
+
+#: a modality is the name of a registered media type (``face``, ``speech``, ``text``, or a plug-in's)
+Modality = str
+#: the built-in modalities (more come from plug-ins through the ``emoeval.media`` entry points)
+MODALITIES: tuple[str, ...] = ("face", "speech", "text")
 REQUIRED_COLUMNS: tuple[str, ...] = ("sample_id", "system", "modality")
+#: columns that become parts or fields of a sample (``<name>:<media>`` columns too)
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "path",
     "text",
     "target_emotion",
+    "intensity",
     "reference",
     "context",
     "transcript",
     "group",
 )
-#: extra columns that hold file paths: kept in ``Sample.meta``, resolved like ``path`` (used by some metrics)
-PATH_META_COLUMNS: tuple[str, ...] = ("emotion_reference",)
+#: parts every sample may have under a fixed column name, and their media type (None: the sample's modality)
+STANDARD_PARTS: dict[str, str | None] = {"reference": None, "context": "turns", "transcript": "text"}
+OUTPUT = "output"
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3"})
@@ -62,37 +79,173 @@ TEXT_SUFFIXES = frozenset({".txt"})
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One named part of a sample: its media type and value (a path, a text, or dialogue turns)."""
+
+    media: str
+    value: PartValue
+
+
+@dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class Sample:
-    """One generated output and what is needed to judge it (see the module docstring for the fields)."""
+    """One generated output and what is needed to judge it (see the module docstring).
+
+    Build it from parts (``parts={"output": Part("face", path), ...}``) or with the v1 keywords ``path`` /
+    ``text`` (the output), ``reference``, ``context`` and ``transcript``, which set the standard parts (over
+    ``parts``). Samples are immutable; :meth:`replace` (or :func:`dataclasses.replace`) returns a changed copy.
+    The v1 attributes (``path``, ``text``, ``reference``, ``context``, ``transcript``) read the standard parts.
+    """
 
     sample_id: str
     system: str
-    modality: Modality
-    path: Path | None = None
-    text: str | None = None
-    target_emotion: str | None = None
-    reference: Path | str | None = None
-    context: tuple[str, ...] | None = None
-    transcript: str | None = None
-    group: str | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    modality: str
+    parts: Mapping[str, Part]
+    target_emotion: str | None
+    intensity: float | None
+    group: str | None
+    meta: Mapping[str, Any]
+    base_dir: Path | None
+
+    def __init__(
+        self,
+        sample_id: str,
+        system: str,
+        modality: str,
+        path: Path | None = None,
+        text: str | None = None,
+        target_emotion: str | None = None,
+        reference: Path | str | None = None,
+        context: Sequence[str] | None = None,
+        transcript: str | None = None,
+        group: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        parts: Mapping[str, Part] | None = None,
+        intensity: float | None = None,
+        base_dir: Path | None = None,
+    ) -> None:
+        built: dict[str, Part] = dict(parts or {})
+        if path is not None:
+            built[OUTPUT] = Part(modality, Path(path))
+        if text is not None:
+            built[OUTPUT] = Part(modality, text)
+        if reference is not None:
+            # v1 keywords: a text output has a text reference; a file output a file of its own modality
+            text_output = isinstance(built.get(OUTPUT, Part(modality, "")).value, str)
+            if modality == "text" or text_output:
+                built["reference"] = Part("text", str(reference))
+            else:
+                built["reference"] = Part(modality, Path(str(reference)))
+        if context is not None:
+            built["context"] = Part("turns", tuple(context))
+        if transcript is not None:
+            built["transcript"] = Part("text", transcript)
+        for name, attribute in (
+            ("sample_id", sample_id),
+            ("system", system),
+            ("modality", modality),
+            ("parts", dict(built)),
+            ("target_emotion", target_emotion),
+            ("intensity", None if intensity is None else float(intensity)),
+            ("group", group),
+            ("meta", dict(meta or {})),
+            ("base_dir", base_dir),
+        ):
+            object.__setattr__(self, name, attribute)
+
+    def _key(self) -> tuple[Any, ...]:
+        parts = tuple(sorted((name, part.media, str(part.value)) for name, part in self.parts.items()))
+        return (self.sample_id, self.system, self.modality, parts, self.target_emotion, self.intensity, self.group)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sample) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name}={part.media}:{part.value!r}" for name, part in self.parts.items())
+        return f"Sample({self.sample_id!r}, system={self.system!r}, modality={self.modality!r}, {parts})"
+
+    def replace(self, **changes: Any) -> Sample:
+        """A copy with some fields changed (``parts=`` replaces all parts)."""
+        fields = {
+            "sample_id": self.sample_id,
+            "system": self.system,
+            "modality": self.modality,
+            "target_emotion": self.target_emotion,
+            "group": self.group,
+            "meta": self.meta,
+            "parts": self.parts,
+            "intensity": self.intensity,
+            "base_dir": self.base_dir,
+        }
+        fields.update(changes)
+        return Sample(**fields)
+
+    def with_part(self, name: str, part: Part) -> Sample:
+        """A copy with the part ``name`` set."""
+        return self.replace(parts={**self.parts, name: part})
+
+    # -- parts ------------------------------------------------------------------------------------------------
+    def part(self, name: str) -> Part | None:
+        """The part ``name`` (None when absent)."""
+        return self.parts.get(name)
+
+    def value(self, name: str) -> PartValue | None:
+        """The value of the part ``name`` (None when absent)."""
+        part = self.parts.get(name)
+        return None if part is None else part.value
 
     @property
-    def output(self) -> Path | str:
-        """The thing being judged: the file for face/speech, the text for text."""
-        if self.modality == "text":
-            assert self.text is not None
-            return self.text
-        assert self.path is not None
-        return self.path
+    def output(self) -> PartValue:
+        """The thing being judged: a file for face/speech, the text for text."""
+        part = self.parts.get(OUTPUT)
+        if part is None:
+            raise ManifestError(f"sample {self.sample_id!r} has no output")
+        return part.value
 
-    def has(self, need: str) -> bool:
-        """Whether the optional field ``need`` (``reference``, ``target_emotion``, ...) is present."""
-        return getattr(self, need) not in (None, "", ())
+    @property
+    def path(self) -> Path | None:
+        """The output file (None for a text output)."""
+        value = self.value(OUTPUT)
+        return value if isinstance(value, Path) else None
+
+    @property
+    def text(self) -> str | None:
+        """The output text (None for a file output)."""
+        value = self.value(OUTPUT)
+        return value if isinstance(value, str) else None
+
+    @property
+    def reference(self) -> Path | str | None:
+        value = self.value("reference")
+        return None if isinstance(value, tuple) else value
+
+    @property
+    def context(self) -> tuple[str, ...] | None:
+        value = self.value("context")
+        if value is None:
+            return None
+        return value if isinstance(value, tuple) else (str(value),)
+
+    @property
+    def transcript(self) -> str | None:
+        value = self.value("transcript")
+        return None if value is None else str(value)
+
+    def has(self, name: str) -> bool:
+        """Whether the part, field or meta column ``name`` (``reference``, ``target_emotion``, ...) is present."""
+        if name in self.parts:
+            return self.parts[name].value not in ("", ())
+        if name in ("target_emotion", "intensity", "group"):
+            return getattr(self, name) not in (None, "")
+        value = self.meta.get(name)
+        return not _is_missing(value)
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready dict of the sample (used for the run's config hash and for run.json)."""
-        return {
+        record: dict[str, Any] = {
             "sample_id": self.sample_id,
             "system": self.system,
             "modality": self.modality,
@@ -104,6 +257,16 @@ class Sample:
             "transcript": self.transcript,
             "group": self.group,
         }
+        extra = {
+            name: {"media": part.media, "value": list(part.value) if isinstance(part.value, tuple) else str(part.value)}
+            for name, part in sorted(self.parts.items())
+            if name not in (OUTPUT, *STANDARD_PARTS)
+        }
+        if extra:
+            record["parts"] = extra
+        if self.intensity is not None:
+            record["intensity"] = self.intensity
+        return record
 
 
 def _is_missing(value: Any) -> bool:
@@ -115,67 +278,83 @@ def _is_missing(value: Any) -> bool:
 
 
 def _as_text(value: Any) -> str:
-    """A cell as a string; a whole-number float (an integer column upcast by pandas because of a missing cell,
-    e.g. FER2013 code ``3`` read back as ``3.0``) is written without its ``.0``."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    from emoeval.media.types import cell_text
+
+    return cell_text(value)
 
 
 def _row_label(row_number: int, source: str) -> str:
     return f"{source}, row {row_number}"
 
 
-def _parse_context(value: Any, where: str) -> tuple[str, ...] | None:
-    if _is_missing(value):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
+class MediaTypes:
+    """Registered media types looked up once per manifest (the entry points are not scanned per row)."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, MediaType] = {}
+        self._names: list[str] | None = None
+
+    def get(self, name: str, where: str) -> MediaType:
+        if name not in self._found:
+            from emoeval.registry import get_media_type, media_type_names
+
             try:
-                turns = json.loads(text)
-            except json.JSONDecodeError as exc:
+                self._found[name] = get_media_type(name)
+            except EmoevalError as exc:
+                if self._names is None:
+                    self._names = media_type_names()
                 raise ManifestError(
-                    f"{where}: column 'context' starts with '[' but is not a JSON list ({exc.msg}); "
-                    "write the turns as a JSON list of strings, or as one plain string"
-                ) from None
-        else:
-            return (value,)
-    else:
-        turns = value
-    if not isinstance(turns, Sequence | Iterable) or isinstance(turns, bytes):
-        raise ManifestError(f"{where}: column 'context' must be a list of strings or a string")
-    return tuple(str(turn) for turn in turns)
+                    f"{where}: {name!r} is not a registered media type (registered: {', '.join(self._names)}); "
+                    "install the package that provides it, or fix the column"
+                ) from exc
+        return self._found[name]
 
 
-def _resolve_path(value: Any, base_dir: Path | None) -> Path:
-    path = Path(str(value)).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return path
-
-
-def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, label_set: str | None) -> Sample:
+def _sample_from_row(
+    row: Mapping[str, Any], where: str, base_dir: Path | None, label_set: str | None, media: MediaTypes
+) -> Sample:
     for column in REQUIRED_COLUMNS:
         if _is_missing(row.get(column)):
             raise ManifestError(f"{where}: column {column!r} is empty; every row needs {', '.join(REQUIRED_COLUMNS)}")
     modality = str(row["modality"]).strip().lower()
-    if modality not in MODALITIES:
-        raise ManifestError(f"{where}: modality {row['modality']!r} is not one of {', '.join(MODALITIES)}")
-    path: Path | None = None
-    text: str | None = None
-    if modality == "text":
+    output_media = media.get(modality, where)
+    parts: dict[str, Part] = {}
+    if output_media.kind in ("text", "turns"):
         raw = row.get("text")
         if "text" not in row or (_is_missing(raw) and not _is_missing(row.get("path"))):
             # no 'text' column, or the response put in 'path': the manifest is wrong, not the reply
-            raise ManifestError(f"{where}: a text sample needs its response in the 'text' column")
+            raise ManifestError(f"{where}: a {modality} sample needs its response in the 'text' column")
         # An empty or white-space reply is the generator's output: kept, so each metric gives it an error row
         # (emoeval.media.text.is_blank) while the rest of the run is scored.
         text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else _as_text(raw)
+        parts[OUTPUT] = Part(modality, output_media.parse(text, base_dir=base_dir, where=where))
     else:
         if _is_missing(row.get("path")):
             raise ManifestError(f"{where}: a {modality} sample needs its file in the 'path' column")
-        path = _resolve_path(row["path"], base_dir)
+        parts[OUTPUT] = Part(modality, output_media.parse(row["path"], base_dir=base_dir, where=where))
+
+    for name, fixed_media in STANDARD_PARTS.items():
+        if _is_missing(row.get(name)):
+            continue
+        part_media = fixed_media or ("text" if output_media.kind == "text" else modality)
+        parsed = media.get(part_media, where).parse(row[name], base_dir=base_dir, where=f"{where}, column {name!r}")
+        if parsed not in ("", ()):
+            parts[name] = Part(part_media, parsed)
+
+    meta: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in REQUIRED_COLUMNS or key in OPTIONAL_COLUMNS or _is_missing(value):
+            continue
+        if ":" in str(key):
+            name, _, part_media = str(key).partition(":")
+            name, part_media = name.strip(), part_media.strip().lower()
+            if not name or name == OUTPUT or name in parts:
+                raise ManifestError(f"{where}: column {key!r} names a part that is already given; rename it")
+            parts[name] = Part(
+                part_media, media.get(part_media, where).parse(value, base_dir=base_dir, where=f"{where}, {key!r}")
+            )
+        else:
+            meta[str(key)] = value
 
     target: str | None = None
     if not _is_missing(row.get("target_emotion")):
@@ -185,29 +364,43 @@ def _sample_from_row(row: Mapping[str, Any], where: str, base_dir: Path | None, 
             raise UnknownLabelError(
                 f"{where}: {exc}. Fix the label, or pass label_set=... (--label-set) naming the dataset it comes from"
             ) from None
-
-    reference: Path | str | None = None
-    if not _is_missing(row.get("reference")):
-        reference = _as_text(row["reference"]) if modality == "text" else _resolve_path(row["reference"], base_dir)
-
-    meta = {
-        key: _resolve_path(value, base_dir) if key in PATH_META_COLUMNS else value
-        for key, value in row.items()
-        if key not in REQUIRED_COLUMNS and key not in OPTIONAL_COLUMNS and not _is_missing(value)
-    }
+    intensity: float | None = None
+    if not _is_missing(row.get("intensity")):
+        try:
+            intensity = float(row["intensity"])
+        except (TypeError, ValueError):
+            raise ManifestError(f"{where}: intensity {row['intensity']!r} is not a number") from None
+        if not math.isfinite(intensity):
+            raise ManifestError(f"{where}: intensity {row['intensity']!r} is not a finite number")
     return Sample(
         sample_id=_as_text(row["sample_id"]),
         system=_as_text(row["system"]),
-        modality=modality,  # type: ignore[arg-type]
-        path=path,
-        text=text,
+        modality=modality,
         target_emotion=target,
-        reference=reference,
-        context=_parse_context(row.get("context"), where),
-        transcript=None if _is_missing(row.get("transcript")) else _as_text(row["transcript"]),
         group=None if _is_missing(row.get("group")) else _as_text(row["group"]),
         meta=meta,
+        parts=parts,
+        intensity=intensity,
+        base_dir=base_dir,
     )
+
+
+def resolve_input(sample: Sample, name: str, media: str | None) -> Sample:
+    """``sample`` with its meta column ``name`` read as a part of type ``media`` (what a metric declares with
+    :class:`~emoeval.metric.Input`); unchanged when the part exists, ``media`` is None or the column is absent.
+
+    Raises :class:`ManifestError` when the column cannot be read as that media type.
+    """
+    if media is None or name in sample.parts or _is_missing(sample.meta.get(name)):
+        return sample
+    from emoeval.registry import get_media_type
+
+    try:
+        media_type = get_media_type(media)
+    except EmoevalError as exc:
+        raise ManifestError(f"sample {sample.sample_id!r}: input {name!r}: {exc}") from None
+    value = media_type.parse(sample.meta[name], base_dir=sample.base_dir, where=f"sample {sample.sample_id!r}")
+    return sample.with_part(name, Part(media, value))
 
 
 def samples_from_records(
@@ -224,10 +417,11 @@ def samples_from_records(
     """
     samples: list[Sample] = []
     seen: dict[str, int] = {}
+    media = MediaTypes()
     for offset, row in enumerate(records):
         row_number = first_row_number + offset
         where = _row_label(row_number, source)
-        sample = _sample_from_row(row, where, base_dir, label_set)
+        sample = _sample_from_row(row, where, base_dir, label_set, media)
         if sample.sample_id in seen:
             raise ManifestError(
                 f"{where}: duplicate sample_id {sample.sample_id!r} (first at row {seen[sample.sample_id]}); "
@@ -255,7 +449,7 @@ def samples_from_dataframe(
             f"{', '.join(REQUIRED_COLUMNS)} and 'path' or 'text'"
         )
     if "path" not in frame.columns and "text" not in frame.columns:
-        raise ManifestError(f"{source}: needs a 'path' column (face, speech) or a 'text' column (text)")
+        raise ManifestError(f"{source}: needs a 'path' column (file modalities) or a 'text' column (text)")
     records = frame.to_dict(orient="records")
     return samples_from_records(records, source=source, base_dir=base_dir, label_set=label_set, first_row_number=0)
 
@@ -321,33 +515,45 @@ def read_manifest(path: str | Path, *, label_set: str | None = None) -> list[Sam
     )
 
 
-def _modality_of(path: Path) -> Modality | None:
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return "face"
-    if suffix in AUDIO_SUFFIXES:
-        return "speech"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
-    return None
+def modality_of_suffix() -> Callable[[Path], str | None]:
+    """A function giving the modality a file's suffix belongs to, from the registered media types (the
+    built-ins first: face, speech, text)."""
+    from emoeval.registry import get_media_type, media_type_names
+
+    table: dict[str, str] = {}
+    names = [n for n in MODALITIES] + [n for n in media_type_names() if n not in MODALITIES]
+    for name in names:
+        try:
+            media = get_media_type(name)
+        except EmoevalError:
+            continue
+        for suffix in media.suffixes:
+            table.setdefault(suffix.lower(), name)
+
+    def modality_of(path: Path) -> str | None:
+        return table.get(path.suffix.lower())
+
+    return modality_of
 
 
 def samples_from_folder(root: str | Path, *, label_set: str | None = None) -> list[Sample]:
     """Samples from a folder laid out as ``<root>/<system>/<emotion>/<file>``.
 
-    The modality comes from the file suffix (images → face, audio → speech, ``.txt`` → text, whose content
-    is the response). ``sample_id`` is ``<system>/<emotion>/<file name>``, and ``group`` is
-    ``<emotion>/<file stem>`` so that the same item across systems pairs up in statistics.
+    The modality comes from the file suffix (by the registered media types: images → face, audio → speech,
+    ``.txt`` → text, whose content is the response). ``sample_id`` is ``<system>/<emotion>/<file name>``, and
+    ``group`` is ``<emotion>/<file stem>`` so that the same item across systems pairs up in statistics.
     Files of other types are ignored; a folder with no usable file is an error.
     """
     base = Path(root).expanduser().resolve()
     if not base.is_dir():
         raise ManifestError(f"not a folder: {base}")
+    modality_of = modality_of_suffix()
+    media = MediaTypes()
     records: list[dict[str, Any]] = []
     for system_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for emotion_dir in sorted(p for p in system_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
             for file in sorted(p for p in emotion_dir.iterdir() if p.is_file()):
-                modality = _modality_of(file)
+                modality = modality_of(file)
                 if modality is None:
                     continue
                 record: dict[str, Any] = {
@@ -357,7 +563,7 @@ def samples_from_folder(root: str | Path, *, label_set: str | None = None) -> li
                     "target_emotion": emotion_dir.name,
                     "group": f"{emotion_dir.name}/{file.stem}",
                 }
-                if modality == "text":
+                if media.get(modality, str(file)).kind == "text":
                     record["text"] = file.read_text(encoding="utf-8").strip()
                 else:
                     record["path"] = str(file)
@@ -390,3 +596,13 @@ def load_samples(source: str | Path | pd.DataFrame | Sequence[Sample], *, label_
         f"cannot read samples from a {type(source).__name__}; pass a manifest path, a folder, a DataFrame "
         "or a list of Sample"
     )
+
+
+def gather_groups(samples: Sequence[Sample]) -> dict[str, list[Sample]]:
+    """Samples by ``group`` (samples without a group are left out): the bundles cross-sample metrics read, e.g.
+    the face, voice and words generated for one prompt."""
+    groups: dict[str, list[Sample]] = {}
+    for sample in samples:
+        if sample.group is not None:
+            groups.setdefault(sample.group, []).append(sample)
+    return groups

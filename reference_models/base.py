@@ -9,7 +9,9 @@ two steps, so the runner can batch and cache:
 - :meth:`ReferenceModel.infer` runs the model on a batch of prepared inputs.
 
 Outputs are cached on disk under the model's :attr:`~ReferenceModel.fingerprint`, which covers the weights'
-hashes, the preprocessing settings and the models it builds on.
+hashes, the preprocessing settings and the models it builds on. The pool computes a fingerprint **without
+loading the model** (:meth:`ModelPool.fingerprint`: the weight files are resolved and hashed, the settings are
+class-level data), so a run whose outputs are all cached never loads a model.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ class ReferenceModel(ABC):
         return model
 
     def config(self) -> dict[str, Any]:
-        """Settings that change the outputs (input size, thresholds...); part of the fingerprint."""
+        """Settings that change the outputs (input size, thresholds...); part of the fingerprint.
+
+        It must read only class-level settings (not state built by ``__init__``), so the fingerprint can be
+        computed without loading the model (:meth:`static_fingerprint`); a test checks every registered model.
+        """
         return {}
 
     @property
@@ -76,17 +82,42 @@ class ReferenceModel(ABC):
         """The hash of the weight files this instance loaded (computed, so also for unpinned files)."""
         return resolved_weights_sha256(self.weights) if self.weights else self.card.weights_sha256
 
+    @staticmethod
+    def fingerprint_from(
+        card: ModelCard, weights_sha256: str, config: Mapping[str, Any], dependencies: Mapping[str, str]
+    ) -> str:
+        """sha256 over name, version, weight hashes, settings and the dependencies' fingerprints."""
+        payload = {
+            "name": card.name,
+            "version": card.version,
+            "weights": weights_sha256,
+            "config": dict(config),
+            "dependencies": dict(sorted(dependencies.items())),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
     @property
     def fingerprint(self) -> str:
         """sha256 over name, version, weight hashes, :meth:`config` and the dependencies' fingerprints."""
-        payload = {
-            "name": self.card.name,
-            "version": self.card.version,
-            "weights": self.weights_sha256,
-            "config": self.config(),
-            "dependencies": {name: model.fingerprint for name, model in sorted(self.dependencies.items())},
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        dependencies = {name: model.fingerprint for name, model in self.dependencies.items()}
+        return self.fingerprint_from(self.card, self.weights_sha256, self.config(), dependencies)
+
+    @classmethod
+    def resolve(cls, store: WeightStore) -> tuple[ModelCard, dict[str, ResolvedWeight]]:
+        """The card and verified weight files this model would load from ``store``, without loading it (a
+        missing or mismatching file raises here, naming it)."""
+        return cls.card, store.resolve_all(cls.card)
+
+    @classmethod
+    def static_fingerprint(cls, store: WeightStore, pool: ModelPool) -> str:
+        """The fingerprint the loaded model would have, computed from its card, its resolved weight files, its
+        class-level :meth:`config` and its dependencies' fingerprints — without loading anything."""
+        card, weights = cls.resolve(store)
+        probe = cls.__new__(cls)  # config() reads class-level settings only (see its docstring)
+        probe.card = card  # type: ignore[misc]
+        weights_sha256 = resolved_weights_sha256(weights) if weights else card.weights_sha256
+        dependencies = {name: pool.fingerprint(name) for name in cls.requires}
+        return cls.fingerprint_from(card, weights_sha256, probe.config(), dependencies)
 
     @abstractmethod
     def prepare(self, item: ModelInput) -> Any:
@@ -98,12 +129,61 @@ class ReferenceModel(ABC):
 
 
 class ModelPool:
-    """Loads each reference model at most once, by registry name, through one weight store."""
+    """Loads each reference model at most once, by registry name, through one weight store.
+
+    :meth:`fingerprint` and :meth:`weights_sha256` answer without loading a model (its files are resolved and
+    hashed); :meth:`get` loads it. A run asks for fingerprints first and loads a model only when an output it
+    needs is not in the cache.
+    """
 
     def __init__(self, store: WeightStore | None = None) -> None:
         self.store = store if store is not None else WeightStore()
         self._models: dict[str, ReferenceModel] = {}
         self._loading: set[str] = set()
+        self._resolved: dict[str, tuple[ModelCard, dict[str, ResolvedWeight]]] = {}
+        self._fingerprints: dict[str, str] = {}
+
+    def _class(self, name: str) -> type[ReferenceModel]:
+        from emoeval.registry import get_reference_model_class
+
+        return get_reference_model_class(name)
+
+    def resolve(self, name: str) -> tuple[ModelCard, dict[str, ResolvedWeight]]:
+        """The card and verified weight files of model ``name`` (and, recursively, of the models it builds on);
+        raises at once, naming the file, when one is missing or does not match its hash. Loads nothing."""
+        if name in self._models:
+            model = self._models[name]
+            return model.card, model.weights
+        if name not in self._resolved:
+            model_class = self._class(name)
+            for dependency in model_class.requires:
+                self.resolve(dependency)
+            self._resolved[name] = model_class.resolve(self.store)
+        return self._resolved[name]
+
+    def fingerprint(self, name: str) -> str:
+        """The fingerprint of model ``name`` (what its cached outputs are filed under), without loading it."""
+        if name in self._models:
+            return self._models[name].fingerprint
+        if name not in self._fingerprints:
+            if name in self._loading:
+                raise RuntimeError(f"reference model {name!r} requires itself (a dependency cycle)")
+            self._loading.add(name)
+            try:
+                self.resolve(name)
+                self._fingerprints[name] = self._class(name).static_fingerprint(self.store, self)
+            finally:
+                self._loading.discard(name)
+        return self._fingerprints[name]
+
+    def weights_sha256(self, name: str) -> str:
+        """The hash of model ``name``'s weight files (the one results rows carry), without loading it."""
+        card, weights = self.resolve(name)
+        return resolved_weights_sha256(weights) if weights else card.weights_sha256
+
+    def card(self, name: str) -> ModelCard:
+        """The card of model ``name`` (the artefact's own card for a fitted probe), without loading it."""
+        return self.resolve(name)[0]
 
     def get(self, name: str) -> ReferenceModel:
         if name in self._models:
@@ -115,20 +195,28 @@ class ModelPool:
             from emoeval.offline import apply_offline_environment
 
             apply_offline_environment()
-        from emoeval.registry import get_reference_model_class
-
-        model_class = get_reference_model_class(name)
+        model_class = self._class(name)
         self._loading.add(name)
         try:
             model = model_class.load(self.store, self)
         finally:
             self._loading.discard(name)
         self._models[name] = model
+        expected = self._fingerprints.get(name)
+        if expected is not None and expected != model.fingerprint:
+            raise RuntimeError(
+                f"reference model {name!r}: its fingerprint computed without loading ({expected[:16]}…) differs "
+                f"from the loaded model's ({model.fingerprint[:16]}…); its config() must read class-level settings only"
+            )
         return model
 
     def loaded(self) -> dict[str, ReferenceModel]:
         """The models loaded so far, by name."""
         return dict(self._models)
+
+    def used(self) -> list[str]:
+        """Every model resolved or loaded through this pool, sorted."""
+        return sorted(set(self._models) | set(self._resolved))
 
 
 def trust_model(name: str, folder: str | Path | None = None, *, models_dir: str | Path | None = None) -> ReferenceModel:

@@ -779,7 +779,15 @@ class EmotionProbeModel(ReferenceModel):
         return self.probe.labels
 
     def config(self) -> dict[str, Any]:
-        return {"labels": list(self.probe.labels), "output": "probabilities ‖ standardised features"}
+        # the labels, weights and feature blocks are in the artefact, whose hashes the fingerprint covers
+        return {"output": "probabilities ‖ standardised features"}
+
+    @classmethod
+    def resolve(cls, store: WeightStore) -> tuple[ModelCard, dict[str, Any]]:
+        """The fitted artefact's own card and verified files (``probe.json``, ``probe.npz``), without loading."""
+        folder = probe_folder(store, cls.card.name)
+        _, card, weights = load_probe(store, cls.card, folder)
+        return card, weights
 
     def _outputs(self, features: np.ndarray) -> list[np.ndarray]:
         probabilities = self.probe.predict_proba(features)
@@ -894,7 +902,7 @@ class EmotionProbeModel(ReferenceModel):
         settings = settings or cls.default_settings
         items = cls.read_reference(root, label_set=label_set)
         context = ScoringContext(pool, cache)
-        blocks_hint = [FeatureBlock(name, pool.get(name).fingerprint, 0) for name in cls.requires]
+        blocks_hint = [FeatureBlock(name, pool.fingerprint(name), 0) for name in cls.requires]
         key = probe_cache_key(cls.card.name, training_set_hash(item_hashes(items), items), blocks_hint, settings)
         if cache is not None:
             folder = cache.root / "emotion-probes" / cls.card.name / key[:32]

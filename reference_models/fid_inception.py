@@ -126,6 +126,8 @@ class FidInceptionV3(ReferenceModel):
 
     card = FID_INCEPTION_CARD
     resize: ClassVar[str] = "clean"
+    #: the name of a stand-in network (from_module); None for the real FID Inception
+    _network_name: str | None = None
     #: images per forward pass (bounds the activation memory of a large batch)
     chunk_size: ClassVar[int] = 16
 

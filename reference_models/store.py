@@ -136,6 +136,9 @@ class ModelCard:
     tool_dirs: Callable[[], Sequence[Path]] | None = None
     #: the files form one model folder: an explicit folder (and ``<models dir>/<name>/``) must hold exactly them
     exact_folder: bool = False
+    #: what the model can serve as, for metrics' model parameters (e.g. ``face-emotion-recognizer``,
+    #: ``face-embedder``, ``speaker-embedder``, ``asr``): a metric's parameter accepts the models with its role
+    roles: tuple[str, ...] = ()
 
     def file(self, filename: str) -> WeightFile:
         for weight in self.files:

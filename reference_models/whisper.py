@@ -254,7 +254,8 @@ class _WhisperModelBase(ReferenceModel):
             "resampler": "soxr-HQ",
             "device": "cpu",
             "compute_type": self.compute_type,
-            "faster_whisper_features": dict(self.whisper.feat_kwargs),
+            # the log-mel settings come from the folder's preprocessor_config.json when the card lists one (its
+            # hash is in the weights), else from faster-whisper's defaults (its version is above)
         }
 
     def prepare(self, item: ModelInput) -> np.ndarray:

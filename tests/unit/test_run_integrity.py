@@ -16,7 +16,7 @@ import emoeval
 from emoeval.cache import OutputCache
 from emoeval.csv_safe import neutralize_cell, spreadsheet_safe
 from emoeval.errors import RunConfigError, stable_message
-from emoeval.run_folder import LOCK_FILE, PARTIAL_ROWS, RUN_PARTIAL_JSON
+from emoeval.runner.folder import LOCK_FILE, PARTIAL_ROWS, RUN_PARTIAL_JSON
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+SUM(1+1)", '@HYPERLINK("http://x.invalid","y")', "-2+3", "\t=1+1", "\r=1"]
 
@@ -162,7 +162,7 @@ _HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from emoeval.run_folder import RunFolder
+    from emoeval.runner.folder import RunFolder
     folder = RunFolder(Path(sys.argv[1]))
     folder.acquire()
     print("locked", flush=True)
@@ -197,7 +197,7 @@ def test_the_lock_of_a_killed_run_is_released(tmp_path):
     assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
     holder.kill()
     holder.wait(timeout=30)
-    from emoeval.run_folder import RunFolder
+    from emoeval.runner.folder import RunFolder
 
     with RunFolder(out) as folder:
         folder.acquire()  # no stale lock

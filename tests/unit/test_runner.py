@@ -14,7 +14,7 @@ from scipy import stats
 import emoeval
 from emoeval.errors import EmoevalError, RunConfigError, WeightNotFoundError
 from emoeval.results import RESULT_COLUMNS
-from emoeval.run_folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
+from emoeval.runner.folder import PARTIAL_ROWS, RUN_PARTIAL_JSON
 
 
 def _manifest(tmp_path, n: int = 5, extra: list[dict] | None = None) -> pd.DataFrame:

@@ -10,11 +10,14 @@ import pytest
 from emoeval.errors import ManifestError, UnknownLabelError
 from emoeval.samples import (
     REQUIRED_COLUMNS,
+    Part,
     Sample,
     load_samples,
     read_manifest,
+    resolve_input,
     samples_from_dataframe,
     samples_from_folder,
+    samples_from_records,
 )
 
 NAN = float("nan")
@@ -749,6 +752,29 @@ def test_emotion_reference_is_a_path_resolved_against_the_manifest_folder(tmp_pa
         "b,s,face,out/b.png,,\n"
     )
     first, second = read_manifest(manifest)
-    assert first.meta["emotion_reference"] == folder / "real" / "happy.png"
+    # v2: the core keeps the column as it is; a metric that declares the input (face_emotion_change declares
+    # emotion_reference: face) reads it as a part of that type, resolved against the manifest's folder
+    assert first.meta["emotion_reference"] == "real/happy.png"
+    resolved = resolve_input(first, "emotion_reference", "face")
+    assert resolved.value("emotion_reference") == folder / "real" / "happy.png"
+    assert resolved.part("emotion_reference").media == "face"
     assert first.meta["note"] == "keep me"
     assert "emotion_reference" not in second.meta
+    assert resolve_input(second, "emotion_reference", "face") is second  # absent: unchanged
+
+
+def test_typed_part_columns_become_parts_of_their_media(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "sample_id,system,modality,text,audio:speech,frames:face,context,group\n"
+        'a,s,text,hello,clips/a.wav,img/a.png,"[""hi"", ""how are you""]",g1\n'
+    )
+    (sample,) = read_manifest(manifest)
+    assert sample.part("audio") == Part("speech", tmp_path / "clips" / "a.wav")
+    assert sample.part("frames") == Part("face", tmp_path / "img" / "a.png")
+    assert sample.part("context") == Part("turns", ("hi", "how are you"))
+    assert sample.text == "hello" and sample.output == "hello"
+    with pytest.raises(ManifestError, match=r"'video' is not a registered media type.*face, speech, text, turns"):
+        samples_from_records([{"sample_id": "a", "system": "s", "modality": "text", "text": "x", "v:video": "v.mp4"}])
+    with pytest.raises(ManifestError, match="'signal' is not a registered media type"):
+        samples_from_records([{"sample_id": "a", "system": "s", "modality": "signal", "path": "x.npy"}])

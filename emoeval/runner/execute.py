@@ -1,0 +1,287 @@
+"""Execution: score the planned samples in batches, from the cache where possible, never losing work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
+from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
+from emoeval.runner.keys import (
+    SCORE_RECORD_FORMAT,
+    config_hash,
+    metric_key,
+    sample_score_key,
+    score_from_record,
+    score_to_record,
+)
+from emoeval.runner.plan import PlanEntry, plan
+from emoeval.runner.record import run_record
+from emoeval.runner.rows import Provenance, RowBuilder
+from emoeval.version import __version__
+
+if TYPE_CHECKING:
+    from emoeval.cache import OutputCache
+    from emoeval.context import ScoringContext
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.results import Results
+    from emoeval.runner.folder import RunFolder
+    from emoeval.samples import Sample
+    from emoeval.stats.aggregate import BootstrapSettings
+
+#: rows already flushed by an interrupted run, by (metric label, sample id)
+Done = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``items`` in consecutive slices of ``size`` (at least 1)."""
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]
+
+
+class Runner:
+    """Executes one run. Build it with :func:`emoeval.score`; it holds the run's pool, cache and output."""
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        metrics: Sequence[Metric],
+        *,
+        pool: ModelPool,
+        cache: OutputCache | None,
+        out: Path | None,
+        bootstrap: BootstrapSettings,
+        resume: bool,
+        overwrite: bool,
+        progress: bool,
+        source: str,
+    ) -> None:
+        if not metrics:
+            raise RunConfigError("no metric to run; name one with metrics=[...] (see `emoeval metrics`)")
+        labels = [m.label for m in metrics]
+        if len(set(labels)) != len(labels):
+            twice = sorted({label for label in labels if labels.count(label) > 1})
+            raise RunConfigError(f"a metric is listed twice with the same parameters: {', '.join(twice)}")
+        self.samples = list(samples)
+        self.metrics = list(metrics)
+        self.pool = pool
+        self.cache = cache
+        self.out = out
+        self.bootstrap = bootstrap
+        self.resume = resume
+        self.overwrite = overwrite
+        self.progress = progress
+        self.source = source
+        self.config_hash = config_hash(self.samples, self.metrics, bootstrap)
+        self.started = datetime.now(UTC)
+        self.run_id = f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{self.config_hash[:8]}"
+        self.created_at = self.started.isoformat(timespec="seconds")
+        self._folder: RunFolder | None = None  # the locked output folder while the run scores
+        from emoeval.samples import MediaTypes
+
+        self._media = MediaTypes()
+
+    # -- entry point --------------------------------------------------------------------------------------
+    def run(self) -> Results:
+        from emoeval.runner.folder import RunFolder
+
+        entries = plan(self.samples, self.metrics)
+        for entry in entries:  # resolve and verify every model's files first: a missing weight stops the run here
+            if entry.n_samples:
+                for name in entry.metric.models:
+                    self.pool.resolve(name)
+        if self.out is None:
+            return self._run(entries, {})
+        with RunFolder(self.out) as folder:
+            folder.acquire()
+            header = {
+                "run_id": self.run_id,
+                "config_hash": self.config_hash,
+                "created_at": self.created_at,
+                "emoeval_version": __version__,
+            }
+            header, done = folder.start(header, resume=self.resume, overwrite=self.overwrite)
+            self.run_id = header["run_id"]
+            self._folder = folder
+            try:
+                results = self._run(entries, done)
+            finally:
+                self._folder = None
+            try:
+                results.write(self.out)
+            except OSError as exc:
+                raise RunConfigError(
+                    f"cannot write the results to {self.out} ({exc.strerror or exc}); the flushed rows are kept "
+                    "there: free space or fix permissions and run the same command again to resume"
+                ) from None
+            folder.finish()
+        return results
+
+    def _run(self, entries: list[PlanEntry], done: Done) -> Results:
+        from emoeval.context import ScoringContext
+        from emoeval.results import Results, results_frame
+
+        context = ScoringContext(self.pool, self.cache)
+        rows_of = RowBuilder(
+            run_id=self.run_id, config_hash=self.config_hash, created_at=self.created_at, bootstrap=self.bootstrap
+        )
+        rows: list[dict[str, Any]] = []
+        clock = time.perf_counter()
+        for entry in entries:
+            provenance = Provenance.of(entry.metric, self.pool)
+            if isinstance(entry.metric, SampleMetric):
+                sample_rows = self._run_sample_metric(entry, context, rows_of, provenance, done)
+                rows.extend(sample_rows)
+                rows.extend(rows_of.system_rows(entry.metric, provenance, list(entry.by_system), sample_rows))
+            elif isinstance(entry.metric, CorpusMetric):
+                rows.extend(self._run_corpus_metric(entry, context, rows_of, provenance))
+            else:
+                raise EmoevalError(f"metric {entry.metric.spec.name!r} is neither a SampleMetric nor a CorpusMetric")
+        table = results_frame(rows)
+        run = run_record(
+            run_id=self.run_id,
+            created_at=self.created_at,
+            seconds=time.perf_counter() - clock,
+            config_hash=self.config_hash,
+            metrics=self.metrics,
+            bootstrap=self.bootstrap,
+            source=self.source,
+            samples=self.samples,
+            entries=entries,
+            pool=self.pool,
+            table=table,
+            cache=self.cache,
+        )
+        return Results(table=table, run=run)
+
+    def _flush(self, rows: list[dict[str, Any]]) -> None:
+        if self._folder is not None:
+            self._folder.flush(rows)
+
+    def _progress_bar(self, total: int, name: str) -> Any:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=name, unit="sample", disable=not self.progress, leave=False)
+
+    # -- sample metrics -----------------------------------------------------------------------------------
+    def _run_sample_metric(
+        self, entry: PlanEntry, context: ScoringContext, rows_of: RowBuilder, provenance: Provenance, done: Done
+    ) -> list[dict[str, Any]]:
+        metric = entry.metric
+        assert isinstance(metric, SampleMetric)
+        rows: list[dict[str, Any]] = []
+        with self._progress_bar(entry.n_samples, metric.label) as bar:
+            for samples in entry.by_system.values():
+                todo = []
+                for sample in samples:
+                    previous = done.get((metric.label, sample.sample_id))
+                    if previous:
+                        rows.extend(previous)
+                        bar.update(1)
+                    else:
+                        todo.append(sample)
+                for batch in batches(todo, metric.batch_size):
+                    scores = self._cached_scores(metric, batch, context)
+                    batch_rows = [
+                        row
+                        for sample, score in zip(batch, scores, strict=True)
+                        for row in rows_of.sample_rows(metric, provenance, sample, score)
+                    ]
+                    self._flush(batch_rows)
+                    rows.extend(batch_rows)
+                    bar.update(len(batch))
+        return rows
+
+    def _cached_scores(
+        self, metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext
+    ) -> list[SampleScore]:
+        """Scores of a batch, reading each sample's verdict from the cache first and storing the new ones.
+
+        A verdict is reused only for the same metric (version, implementation source, every parameter), the
+        same reference-model fingerprints, the same emoeval version and the same sample content: see
+        :mod:`emoeval.runner.keys`. Failed samples are never cached (they are retried). Computing the keys
+        loads no model.
+        """
+        if self.cache is None or not metric.cache_scores:
+            return self._score_batch(metric, batch, context)
+        key_of_metric = metric_key(metric, self.pool)
+        namespace = f"scores-v{SCORE_RECORD_FORMAT}/{metric.spec.name}"
+        keys = [sample_score_key(key_of_metric, sample, self._media) for sample in batch]
+        scores: list[SampleScore | None] = [None] * len(batch)
+        for index, key in enumerate(keys):
+            record = self.cache.get_record(namespace, key) if key is not None else None
+            if record is not None:
+                scores[index] = score_from_record(record, metric)
+        todo = [index for index, score in enumerate(scores) if score is None]
+        if todo:
+            computed = self._score_batch(metric, [batch[index] for index in todo], context)
+            for index, score in zip(todo, computed, strict=True):
+                scores[index] = score
+                key = keys[index]
+                if key is not None and score.error is None:
+                    self.cache.put_record(namespace, key, score_to_record(score))
+        return [score for score in scores if score is not None]
+
+    @staticmethod
+    def _score_batch(metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
+        """The metric's scores; if the batch call itself fails, score one by one so only the culprit fails.
+
+        Missing weights or packages are not a sample's fault: they stop the run with their own message.
+        """
+        try:
+            scores: list[SampleScore] | None = metric.score(batch, context)
+        except (WeightError, MissingDependencyError):
+            raise
+        except Exception:
+            scores = None
+        if scores is not None and len(scores) == len(batch):
+            return scores
+        isolated = []
+        for sample in batch:
+            try:
+                isolated.extend(metric.score([sample], context))
+            except (WeightError, MissingDependencyError):
+                raise
+            except Exception as exc:
+                isolated.append(
+                    SampleScore.failed(f"{metric.spec.name} failed on {sample.sample_id}: {type(exc).__name__}: {exc}")
+                )
+        return isolated
+
+    # -- corpus metrics -----------------------------------------------------------------------------------
+    def _run_corpus_metric(
+        self, entry: PlanEntry, context: ScoringContext, rows_of: RowBuilder, provenance: Provenance
+    ) -> list[dict[str, Any]]:
+        metric = entry.metric
+        assert isinstance(metric, CorpusMetric)
+        rows: list[dict[str, Any]] = []
+        if entry.n_samples:
+            metric.setup(context, self.samples)
+        with self._progress_bar(entry.n_samples, metric.label) as bar:
+            for system, samples in entry.by_system.items():
+                scored: list[tuple[Sample, Any]] = []
+                for batch in batches(samples, metric.batch_size):
+                    try:
+                        batch_states = metric.states(batch, context)
+                    except SampleInputError as exc:
+                        batch_states = [exc] * len(batch)
+                    for sample, state in zip(batch, batch_states, strict=True):
+                        if isinstance(state, SampleInputError):
+                            rows.extend(rows_of.sample_rows(metric, provenance, sample, SampleScore.failed(state)))
+                        else:
+                            scored.append((sample, state))
+                    bar.update(len(batch))
+                groups: list[tuple[str | None, list[Any]]] = [(None, [state for _, state in scored])]
+                if metric.by_emotion:
+                    emotions = sorted({s.target_emotion for s, _ in scored if s.target_emotion is not None})
+                    groups += [(e, [state for s, state in scored if s.target_emotion == e]) for e in emotions]
+                for emotion, states in groups:
+                    rows.extend(rows_of.corpus_rows(metric, provenance, system, emotion, states))
+        self._flush([row for row in rows if row["scope"] == "sample"])
+        return rows
+
+
+__all__ = ["Runner", "batches"]
