@@ -73,7 +73,7 @@ def _load(group: str, kind: str, name: str, base: type) -> tuple[Any, Registered
     registered = entries[name]
     try:
         loaded = registered.entry_point.load()
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:  # a missing module, or a class the module does not define
         raise EmoevalError(f"{kind} {name!r} (from {registered.provider}) cannot be imported: {exc}") from exc
     if not (isinstance(loaded, type) and issubclass(loaded, base)):
         raise EmoevalError(f"entry point {name!r} of {registered.provider} is not an emoeval {base.__name__} class")
