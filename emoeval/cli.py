@@ -41,9 +41,16 @@ def main() -> None:
 
 
 def _split_metrics(value: str | None) -> list[str] | None:
+    """Metric labels from ``--metrics``: commas outside parentheses separate them (``a(k=v, j=w),b``)."""
+    from emoeval.errors import RunConfigError
+    from emoeval.metric_config import split_top_level
+
     if value is None:
         return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
+    try:
+        names = split_top_level(value)
+    except RunConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--metrics") from None
     if not names:
         raise click.BadParameter("give at least one metric name", param_hint="--metrics")
     return names
@@ -61,8 +68,19 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
-@click.option("--metrics", "metric_names", help="Comma-separated metric names (default: all that apply).")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the results.")
+@click.option(
+    "--metrics",
+    "metric_names",
+    help="Comma-separated metrics, each a name or name(param=value, ...), e.g. "
+    "'face_emotion_accuracy(recognizer=deepface-emotion),face_fd' (default: all that apply).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="An emoeval.toml with score options and [params.<metric>] tables (options given here win).",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the results (required, here or in --config).")
 @click.option("--label-set", help="Dataset whose emotion codes target_emotion uses (emodb, iemocap, ...).")
 @click.option("--real", type=click.Path(path_type=Path), help="Reference set of real outputs (folder or manifest).")
 @click.option("--real-system", help="A system of MANIFEST that holds the real outputs (the FID/KID reference).")
@@ -73,83 +91,105 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--weights", multiple=True, metavar="NAME=PATH", help="Explicit weight file/folder for a model.")
 @click.option("--models-dir", type=click.Path(path_type=Path), help="Weight store folder (EMOEVAL_MODELS_DIR).")
-@click.option("--allow-network", is_flag=True, help="Allow downloading missing weights (else offline).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the model-output cache.")
-@click.option("--no-resume", is_flag=True, help="Start over even if an interrupted run is in --out.")
-@click.option("--overwrite", is_flag=True, help="Replace the results of another run in --out.")
+@click.option("--allow-network", is_flag=True, default=None, help="Allow downloading missing weights (else offline).")
+@click.option("--no-cache", is_flag=True, default=None, help="Do not read or write the model-output cache.")
+@click.option("--no-resume", is_flag=True, default=None, help="Start over even if an interrupted run is in --out.")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace the results of another run in --out.")
 @click.option(
     "--n-bootstrap",
     type=click.IntRange(min=0),
-    default=2000,
-    show_default=True,
-    help="Bootstrap resamples of the system-level intervals; 0 computes no intervals (NaN).",
+    help="Bootstrap resamples of the system-level intervals (default 2000); 0 computes no intervals (NaN).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--seed", type=int, help="Seed of the bootstrap (default 0).")
 @click.option("--quiet", is_flag=True, help="No progress bars and no summary.")
 def score(
     manifest: Path,
     metric_names: str | None,
-    out: Path,
+    config_file: Path | None,
+    out: Path | None,
     label_set: str | None,
     real: Path | None,
     real_system: str | None,
     emotion_reference: Path | None,
     weights: tuple[str, ...],
     models_dir: Path | None,
-    allow_network: bool,
-    no_cache: bool,
-    no_resume: bool,
-    overwrite: bool,
-    n_bootstrap: int,
-    seed: int,
+    allow_network: bool | None,
+    no_cache: bool | None,
+    no_resume: bool | None,
+    overwrite: bool | None,
+    n_bootstrap: int | None,
+    seed: int | None,
     quiet: bool,
 ) -> None:
     """Score the samples of MANIFEST (CSV/JSONL/Parquet or a <system>/<emotion>/<file> folder)."""
     from emoeval.api import score as run_score
+    from emoeval.metric_config import ScoreConfig, load_config
     from emoeval.reports.console import render_summary
 
+    config = load_config(config_file) if config_file is not None else ScoreConfig()
+    given = {
+        "metrics": _split_metrics(metric_names),
+        "out": out,
+        "label_set": label_set,
+        "real": real,
+        "real_system": real_system,
+        "emotion_reference": emotion_reference,
+        "weights": _parse_weights(weights) or None,
+        "models_dir": models_dir,
+        "allow_network": True if allow_network else None,
+        "use_cache": False if no_cache else None,
+        "resume": False if no_resume else None,
+        "overwrite": True if overwrite else None,
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+    }
+    options = {**config.options, **{key: value for key, value in given.items() if value is not None}}
+    if options.get("out") is None:
+        raise click.UsageError("give --out FOLDER (or out = ... in the --config file)")
+    destination = Path(options.pop("out"))
     results = run_score(
-        manifest,
-        metrics=_split_metrics(metric_names),
-        out=out,
-        label_set=label_set,
-        real=real,
-        real_system=real_system,
-        emotion_reference=emotion_reference,
-        weights=_parse_weights(weights),
-        models_dir=models_dir,
-        allow_network=True if allow_network else None,
-        use_cache=not no_cache,
-        resume=not no_resume,
-        overwrite=overwrite,
-        n_bootstrap=n_bootstrap,
-        seed=seed,
-        progress=False if quiet else None,
+        manifest, out=destination, params=config.params or None, progress=False if quiet else None, **options
     )
     if not quiet:
         click.echo(render_summary(results))
-        click.echo(f"\nresults: {out / 'results.parquet'} (also results.csv, run.json)")
+        click.echo(f"\nresults: {destination / 'results.parquet'} (also results.csv, run.json)")
 
 
 @main.command("metrics")
-def list_metrics() -> None:
-    """List the registered metrics: modality, scope, needs, outputs with direction and range."""
-    from emoeval.registry import get_metric_class, metric_names
+@click.argument("names", nargs=-1)
+def list_metrics(names: tuple[str, ...]) -> None:
+    """List the registered metrics (or NAMES): modality, scope, inputs, parameters with their defaults and allowed
+    models, outputs with direction and range; then the old names that still work."""
+    from emoeval.metric_config import describe_parameters
+    from emoeval.registry import get_metric_class, metric_aliases, metric_names
 
-    for name in metric_names():
-        spec = get_metric_class(name).spec
-        needs = ", ".join(sorted(spec.needs)) or "-"
-        click.echo(f"{name}  [{spec.modality}, {spec.scope}, v{spec.version}]  needs: {needs}")
+    for name in names or metric_names():
+        metric_class = get_metric_class(name)
+        spec = metric_class.spec
+        inputs = ", ".join(
+            f"{item.name}{':' + item.media if item.media else ''}{'' if item.required else ' (optional)'}"
+            for item in spec.all_inputs
+        )
+        click.echo(f"{spec.name}  [{spec.modality}, {spec.scope}, v{spec.version}]  inputs: {inputs or '-'}")
         if spec.summary:
             click.echo(f"    {spec.summary}")
+        for line in describe_parameters(metric_class):
+            click.echo(f"    param {line}")
         for output in spec.outputs:
             arrow = {True: "higher is better", False: "lower is better", None: "no direction"}[output.higher_is_better]
             low, high = (
                 ("-inf" if math.isinf(v) and v < 0 else "inf" if math.isinf(v) else f"{v:g}") for v in output.range
             )
-            click.echo(f"    {output.name}: range [{low}, {high}], {arrow}")
+            headline = " (headline)" if output is spec.headline else ""
+            click.echo(f"    {output.name}: range [{low}, {high}], {arrow}{headline}")
         if spec.models:
-            click.echo(f"    models: {', '.join(spec.models)}")
+            click.echo(f"    default models: {', '.join(spec.models)}")
+    if not names:
+        aliases = metric_aliases()
+        if aliases:
+            click.echo("\nold names (one more release, with a warning):")
+            for alias in aliases.values():
+                click.echo(f"    {alias.alias} -> {alias.replacement}")
 
 
 @main.group()

@@ -301,7 +301,7 @@ class Metric(ABC):
                     f"{cls.__name__}.__init__ takes *{name}; declare each parameter by name, so that every one "
                     "enters the cache keys and provenance"
                 )
-            annotation = parameter.annotation
+            annotation = "" if parameter.annotation is inspect.Parameter.empty else parameter.annotation
             found.append(
                 Param(
                     name=name,

@@ -8,9 +8,10 @@ third-party package plugs in exactly like a built-in, e.g. in its ``pyproject.to
     my_metric = "my_package.my_module:MyMetric"
 
 The entry-point name must equal the metric's ``spec.name`` (the model card's ``name``, the media type's
-``name``) — or, for a metric, be one of the class's :attr:`~emoeval.metric.Metric.aliases`: an old name kept for
-one release, which builds the metric with the parameters the alias stands for and warns
-(:class:`FutureWarning`) that the name is going away. An unknown name raises with the closest registered names.
+``name``). An old metric name is kept for one release in the group ``emoeval.metrics.aliases``, pointing to
+the class it now is, whose :attr:`~emoeval.metric.Metric.aliases` say which parameters it stands for: using it
+builds that metric and warns (:class:`FutureWarning`) that the name is going away. An unknown name raises with
+the closest registered names.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from emoeval.reference_models.base import ReferenceModel
 
 METRICS_GROUP = "emoeval.metrics"
+#: old metric names kept for one release, each pointing to the class it now is (listed in its ``aliases``)
+ALIASES_GROUP = "emoeval.metrics.aliases"
 MODELS_GROUP = "emoeval.reference_models"
 MEDIA_GROUP = "emoeval.media"
 
@@ -92,10 +95,11 @@ def _registered_class(group: str, kind: str, name: str, base: type, declared_nam
 
 
 def _visible_names(group: str) -> list[str]:
-    """Registered names to offer in messages: for metrics, without the aliases (old names going away)."""
-    if group != METRICS_GROUP:
-        return list(_entries(group))
-    return metric_names()
+    """Registered names to offer in messages (for metrics, the old names too)."""
+    names = list(_entries(group))
+    if group == METRICS_GROUP:
+        names += list(_entries(ALIASES_GROUP))
+    return names
 
 
 # -- metrics ----------------------------------------------------------------------------------------------------
@@ -108,48 +112,43 @@ class MetricAlias:
     alias: str
     name: str
     params: dict[str, Any]
+    defaults: dict[str, Any]
 
     @property
     def replacement(self) -> str:
-        """How to write it now, e.g. ``face_fd(embedder=dlib-face-identity)``."""
+        """How to write it now, e.g. ``face_fd(embedder=dlib-face-identity)`` (defaults left out)."""
         from emoeval.metric import format_metric_label
 
-        return format_metric_label(self.name, self.params)
+        changed = {k: v for k, v in self.params.items() if k not in self.defaults or self.defaults[k] != v}
+        return format_metric_label(self.name, changed)
 
 
 def _metric_entry(name: str) -> tuple[type[Metric], MetricAlias | None]:
     from emoeval.metric import Metric
 
-    loaded, registered = _load(METRICS_GROUP, "metric", name, Metric)
-    if loaded.spec.name == name:
+    if name in _entries(METRICS_GROUP) or name not in _entries(ALIASES_GROUP):
+        loaded = _registered_class(METRICS_GROUP, "metric", name, Metric, lambda cls: cls.spec.name)
         return loaded, None
+    loaded, registered = _load(ALIASES_GROUP, "metric", name, Metric)
     aliases = getattr(loaded, "aliases", {}) or {}
-    if name in aliases:
-        return loaded, MetricAlias(name, loaded.spec.name, dict(aliases[name]))
-    raise EmoevalError(
-        f"entry point {name!r} of {registered.provider} points to a metric named {loaded.spec.name!r}; the two "
-        f"names must be equal, or {name!r} must be one of the class's aliases"
-    )
+    if name not in aliases:
+        raise EmoevalError(
+            f"the old metric name {name!r} of {registered.provider} points to {loaded.spec.name!r}, whose class "
+            "does not list it in its aliases"
+        )
+    defaults = {p.name: p.default for p in loaded.parameters()}
+    return loaded, MetricAlias(name, loaded.spec.name, dict(aliases[name]), defaults)
 
 
 def metric_names() -> list[str]:
-    """Names of all registered metrics, sorted (old names that are aliases are not listed)."""
-    names = []
-    for name in sorted(_entries(METRICS_GROUP)):
-        try:
-            _, alias = _metric_entry(name)
-        except EmoevalError:
-            names.append(name)  # a broken entry point is reported when it is used
-            continue
-        if alias is None:
-            names.append(name)
-    return names
+    """Names of all registered metrics, sorted (old names kept as aliases are not listed)."""
+    return sorted(_entries(METRICS_GROUP))
 
 
 def metric_aliases() -> dict[str, MetricAlias]:
     """The registered old metric names, by name."""
     aliases = {}
-    for name in sorted(_entries(METRICS_GROUP)):
+    for name in sorted(_entries(ALIASES_GROUP)):
         try:
             _, alias = _metric_entry(name)
         except EmoevalError:
