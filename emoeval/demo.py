@@ -44,4 +44,6 @@ def demo_report(results: Results, out: str | Path = "emoeval-demo") -> ReportFil
     """Write the demo's HTML report (``report.html`` and ``report.json``) into ``out``."""
     from emoeval.reports.html import report
 
-    return report(results, Path(out) / "report.html", title="emoeval demo", manifest=demo_manifest())
+    return report(
+        results, Path(out) / "report.html", title="emoeval demo", manifest=demo_manifest(), results_dir=Path(out)
+    )

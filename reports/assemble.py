@@ -20,7 +20,7 @@ from emoeval.reports.media import MediaEncoder, MediaSettings, embedded_totals
 from emoeval.reports.notices import Notice, collect_notices
 from emoeval.reports.plots import system_colors
 from emoeval.reports.prosody import ProsodyExample, prosody_examples
-from emoeval.reports.rows import in_order
+from emoeval.reports.rows import in_order, metric_modalities
 from emoeval.reports.significance import Significance
 
 if TYPE_CHECKING:
@@ -108,8 +108,14 @@ def build_report_data(
         results.run, manifest=options.manifest, results_dir=results_dir, label_set=options.label_set
     )
     system_modality = {sample.system: sample.modality for sample in samples or []}
+    metric_modality = metric_modalities(results.run)  # as the run recorded them: no registry lookup
     leaderboards = build_leaderboards(
-        table, alpha=options.alpha, n_resamples=options.n_resamples, seed=seed, system_modality=system_modality
+        table,
+        alpha=options.alpha,
+        n_resamples=options.n_resamples,
+        seed=seed,
+        system_modality=system_modality,
+        metric_modality=metric_modality,
     )
     significance = tuple(
         column.significance
@@ -132,9 +138,12 @@ def build_report_data(
             worst=options.worst,
             worst_by=options.worst_by,
             note=sample_note,
+            metric_modality=metric_modality,
         )
-        if options.prosody_plots > 0 and samples is not None:
-            prosody, prosody_note = prosody_examples(chosen, limit=options.prosody_plots)
+        if options.prosody_plots > 0:  # contours the run recorded (results folder artefacts); no audio analysed
+            prosody, prosody_note = prosody_examples(
+                chosen, table, results_dir=results_dir, run=results.run, limit=options.prosody_plots
+            )
         gallery = attach_media(chosen, encoder)
     items, file_notes = ([], []) if results_dir is None else load_analysis_files(results_dir, skip=skip_files)
     found = build_analyses([*items, *analysis_items(analyses)])

@@ -133,7 +133,7 @@ def emotion_tables(
         if metric in covered:
             continue
         rows = scored[scored["metric"].astype(str) == metric]
-        sub_metric = headline(metric, in_order(rows["sub_metric"]))
+        sub_metric = headline(metric, in_order(rows["sub_metric"]), table)
         rows = rows[rows["sub_metric"].astype(str) == sub_metric]
         if len(in_order(rows["target_emotion"])) < 2:
             continue

@@ -30,15 +30,12 @@ def _breakdown(emotion: object, label: object) -> str:
     return f"[{emotion}→{label}]" if label is not None and label is not pd.NA else f"[{emotion}]"
 
 
-def _headline(metric: str) -> str | None:
-    """The metric's headline output name, or None when the metric is not installed (show all its outputs)."""
-    from emoeval.errors import UnknownNameError
-    from emoeval.registry import get_metric_class
+def _headline(metric: str, table: pd.DataFrame) -> str | None:
+    """The metric's headline output as the results table marks it (``headline`` column), or None when the table
+    marks none (results written before the column existed: show all its outputs). Never the live registry."""
+    from emoeval.stats._result import recorded_headline
 
-    try:
-        return get_metric_class(metric).spec.headline.name
-    except UnknownNameError:
-        return None
+    return recorded_headline(metric, table)
 
 
 def render_summary(results: Results, *, all_outputs: bool = False) -> str:
@@ -50,7 +47,7 @@ def render_summary(results: Results, *, all_outputs: bool = False) -> str:
     summary = results.summary()
     hidden = 0
     if not all_outputs and len(summary):
-        headlines = {metric: _headline(str(metric)) for metric in summary["metric"].unique()}
+        headlines = {metric: _headline(str(metric), results.table) for metric in summary["metric"].unique()}
         keep = [
             headlines[metric] is None or sub_metric == headlines[metric]
             for metric, sub_metric in zip(summary["metric"], summary["sub_metric"], strict=True)

@@ -61,8 +61,9 @@ def prosody_figure(example: ProsodyExample, colors: dict[str, str]) -> Markup:
             example.output.f0,
             colors.get(example.system, PALETTE[0]),
         ),
-        Series("reference", example.reference.times, example.reference.f0, REFERENCE_COLOR, dashed=True),
     ]
+    if example.reference is not None:  # a contour recorded by a reference-free metric has none
+        series.append(Series("reference", example.reference.times, example.reference.f0, REFERENCE_COLOR, dashed=True))
     return line_plot(series, "time (s)", "F0 (Hz)", width=520, height=220)
 
 

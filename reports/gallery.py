@@ -15,7 +15,7 @@ it has. Percentile ranks put outputs on different scales (cosine, dB, MOS) on on
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from emoeval.reports.formatting import as_float, as_text
 from emoeval.reports.leaderboard import MODALITY_ORDER
 from emoeval.reports.media import MediaEncoder, MediaRef
-from emoeval.reports.rows import direction, emotion_order, headline, in_order, modality_of, sample_rows
+from emoeval.reports.rows import direction, emotion_order, headline, in_order, sample_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -150,11 +150,11 @@ def _score_keys(scored: pd.DataFrame, worst_by: str | None) -> list[tuple[str, s
         subs = in_order(scored.loc[scored["metric"].astype(str) == metric, "sub_metric"])
         if sub and sub not in subs:
             raise EmoevalError(f"--worst-by {worst_by!r}: {metric} has no output {sub!r}; it has {', '.join(subs)}")
-        return [(metric, sub or headline(metric, subs))]
+        return [(metric, sub or headline(metric, subs, scored))]
     keys = []
     for metric in metrics:
         subs = in_order(scored.loc[scored["metric"].astype(str) == metric, "sub_metric"])
-        sub = headline(metric, subs)
+        sub = headline(metric, subs, scored)
         rows = scored[(scored["metric"].astype(str) == metric) & (scored["sub_metric"].astype(str) == sub)]
         if direction(rows) is not None:
             keys.append((metric, sub))
@@ -222,8 +222,12 @@ def _item_from_sample(sample: Sample, scores: tuple[Score, ...], badness: float 
 
 
 def _items_from_table(
-    rows: pd.DataFrame, scores: dict[str, tuple[Score, ...]], badness: dict[str, float]
+    rows: pd.DataFrame,
+    scores: dict[str, tuple[Score, ...]],
+    badness: dict[str, float],
+    metric_modality: Mapping[str, str],
 ) -> list[GalleryItem]:
+    """Items from the table alone (no manifest): modality from the metric the run recorded, else "other"."""
     items = []
     for sample_id, group in rows.groupby("sample_id", sort=False):
         first = group.iloc[0]
@@ -231,7 +235,7 @@ def _items_from_table(
             GalleryItem(
                 sample_id=str(sample_id),
                 system=str(first["system"]),
-                modality=modality_of(str(first["metric"])),
+                modality=metric_modality.get(str(first["metric"]), "other"),
                 target_emotion=as_text(first["target_emotion"]),
                 scores=scores.get(str(sample_id), ()),
                 badness=badness.get(str(sample_id)),
@@ -263,15 +267,19 @@ def select_gallery(
     worst: int = 0,
     worst_by: str | None = None,
     note: str = "",
+    metric_modality: Mapping[str, str] | None = None,
 ) -> Gallery:
-    """The gallery's cells (no media yet): ``per_cell`` samples per (system, target emotion)."""
+    """The gallery's cells (no media yet): ``per_cell`` samples per (system, target emotion).
+
+    Without ``samples`` (no manifest found) the items come from the table, placed by ``metric_modality``
+    (metric label → modality as ``run.json`` recorded it: :func:`~emoeval.reports.rows.metric_modalities`)."""
     rows = sample_rows(table)
     badness, ranked_by = badness_scores(table, worst_by=worst_by) if worst or worst_by else ({}, [])
     scores = _scores(rows)
     if samples is not None:
         items = [_item_from_sample(s, scores.get(s.sample_id, ()), badness.get(s.sample_id)) for s in samples]
     else:
-        items = _items_from_table(rows, scores, badness)
+        items = _items_from_table(rows, scores, badness, metric_modality or {})
     cells: dict[tuple[str, str, str | None], list[GalleryItem]] = {}
     for item in items:
         cells.setdefault((item.modality, item.system, item.target_emotion), []).append(item)

@@ -154,6 +154,7 @@ def report(
     n_resamples: int = 2000,
     analyses: Sequence[Any] = (),
     generated_at: datetime | None = None,
+    results_dir: str | Path | None = None,
 ) -> ReportFiles:
     """Write an HTML report of ``results`` (a :class:`~emoeval.results.Results` or a results folder) to
     ``path``, and its JSON twin beside it (``report.html`` → ``report.json``).
@@ -166,16 +167,19 @@ def report(
         link_media: link media by paths relative to the report instead of embedding them.
         manifest, label_set: where the samples' files are, when the manifest in ``run.json`` is not found.
         thumb_px, audio_seconds: size of embedded image thumbnails and length of embedded audio clips.
-        prosody_plots: how many F0-contour plots (one per speech system with references; 0: none).
+        prosody_plots: how many F0-contour plots (one per speech system whose contours the prosody metrics
+            recorded in the results folder; 0: none).
         alpha, n_resamples: significance level and resamples of the tests behind the leaderboard's best marks.
         analyses: calibration/comparison/meta-analysis results (``emoeval.stats``) to show besides any JSON
             files of them in the results folder.
         generated_at: the report's timestamp (default: now, UTC).
+        results_dir: the folder in-memory ``results`` were written to (when ``results`` is a folder, that one):
+            where the report finds analysis files and the artefacts the run saved (F0 contours).
     """
     from emoeval.results import load_results
 
     started = time.perf_counter()
-    results_dir = None
+    results_dir = None if results_dir is None else Path(results_dir).expanduser()
     if not hasattr(results, "table"):
         location = Path(results).expanduser()  # type: ignore[arg-type]
         results_dir = location.parent if location.is_file() else location

@@ -18,7 +18,6 @@ from emoeval.reports.rows import (
     headline,
     in_order,
     metric_keys,
-    modality_of,
     overall_system_rows,
     scored_sample_rows,
 )
@@ -110,13 +109,22 @@ def build_leaderboards(
     n_resamples: int = 2000,
     seed: int = 0,
     system_modality: Mapping[str, str] | None = None,
-    modality_lookup: Callable[[str, str], str] = modality_of,
+    metric_modality: Mapping[str, str] | None = None,
+    modality_lookup: Callable[[str, str], str] | None = None,
 ) -> list[Leaderboard]:
     """Leaderboards of a results table, one per modality.
 
-    ``system_modality`` (system → modality, from the manifest) places a metric that is not installed here by
-    the systems it scored; ``modality_lookup(metric, fallback)`` is the registry lookup.
+    A metric's modality is the one the run recorded (``metric_modality``, label → modality, from ``run.json``:
+    :func:`~emoeval.reports.rows.metric_modalities`); for a run that recorded none, the modality of the systems
+    it scored (``system_modality``, system → modality, from the manifest), else "other". ``modality_lookup(metric,
+    fallback)`` replaces that rule (tests). The registry is never consulted, so a report of old results does not
+    depend on which metrics are installed today.
     """
+
+    def recorded(metric: str, fallback: str) -> str:
+        return (metric_modality or {}).get(metric) or fallback
+
+    lookup = modality_lookup or recorded
     overall = overall_system_rows(table)
     scored = scored_sample_rows(table)
     sampled = set(metric_keys(scored)) if len(scored) else set()
@@ -127,12 +135,12 @@ def build_leaderboards(
     columns_by_modality: dict[str, list[Column]] = {}
     values: dict[tuple[str, str], pd.DataFrame] = {}
     for metric, subs in by_metric.items():
-        first = headline(metric, subs)
+        first = headline(metric, subs, table)
         ordered = [first, *[sub for sub in subs if sub != first]]
         metric_rows = overall[overall["metric"].astype(str) == metric]
         systems = in_order(metric_rows["system"])
         fallback = in_order((system_modality or {}).get(system) for system in systems)
-        modality = modality_lookup(metric, fallback[0] if len(fallback) == 1 else "other")
+        modality = lookup(metric, fallback[0] if len(fallback) == 1 else "other")
         for sub in ordered:
             rows = metric_rows[metric_rows["sub_metric"].astype(str) == sub]
             statistic = (in_order(rows["statistic"]) or ["value"])[0]

@@ -9,7 +9,7 @@ metric, so the report works for any metric from its names, sub-metrics, directio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from emoeval.reports.formatting import is_missing
@@ -99,24 +99,27 @@ def emotion_order(labels: Iterable[Any]) -> list[str]:
     return known + sorted(distinct - set(known))
 
 
-def headline(metric: str, sub_metrics: Sequence[str]) -> str:
-    """The metric's headline output when it is registered and present, else the first sub-metric listed."""
-    from emoeval.errors import EmoevalError
-    from emoeval.registry import get_metric_class
+def headline(metric: str, sub_metrics: Sequence[str], rows: pd.DataFrame | None) -> str:
+    """The metric's headline output as the results table marks it (``headline`` column of ``rows``, any subset
+    holding the metric's rows) when it is among ``sub_metrics``, else the first sub-metric listed (tables written
+    before the column existed). Never the live registry: a report of old results does not change with the
+    metrics and plug-ins installed today."""
+    from emoeval.stats._result import recorded_headline
 
-    try:
-        name = get_metric_class(metric).spec.headline.name
-    except EmoevalError:
-        return sub_metrics[0]
-    return name if name in sub_metrics else sub_metrics[0]
+    marked = recorded_headline(metric, rows)
+    return marked if marked in sub_metrics else sub_metrics[0]
 
 
-def modality_of(metric: str, fallback: str = "other") -> str:
-    """The registered metric's modality (face, speech, text), or ``fallback`` for a metric not installed here."""
-    from emoeval.errors import EmoevalError
-    from emoeval.registry import get_metric_class
-
-    try:
-        return str(get_metric_class(metric).spec.modality)
-    except EmoevalError:
-        return fallback
+def metric_modalities(run: Mapping[str, Any] | None) -> dict[str, str]:
+    """Each metric's modality as the run recorded it (``run.json``: ``config.metrics[*]``, by label), so a
+    report places a metric without looking it up in the registry; empty for a run that records none (then the
+    report places a metric by the modality of the systems it scored, or under "other")."""
+    found: dict[str, str] = {}
+    config = (run or {}).get("config")
+    records = config.get("metrics") if isinstance(config, Mapping) else None
+    for record in records if isinstance(records, list) else ():
+        if isinstance(record, Mapping) and record.get("modality"):
+            label = record.get("label") or record.get("name")
+            if label:
+                found[str(label)] = str(record["modality"])
+    return found

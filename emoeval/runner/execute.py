@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emoeval.artifacts import save_artifacts
 from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
 from emoeval.runner.keys import (
@@ -185,6 +186,10 @@ class Runner:
                         todo.append(sample)
                 for batch in batches(todo, metric.batch_size):
                     scores = self._cached_scores(metric, batch, context)
+                    if self.out is not None:  # before the rows are flushed: a resumed run has their artefacts
+                        save_artifacts(
+                            self.out, metric.label, [s.sample_id for s in batch], scores, config_hash=self.config_hash
+                        )
                     batch_rows = [
                         row
                         for sample, score in zip(batch, scores, strict=True)

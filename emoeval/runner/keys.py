@@ -93,8 +93,12 @@ def sample_score_key(metric_key: str, sample: Sample, media: MediaTypes | None =
 
 
 def score_to_record(score: SampleScore) -> dict[str, Any]:
-    """A verdict as a cache record (values as pairs: the metric's output order survives the JSON round trip)."""
-    return {"values": list(score.values.items()), "warning": score.warning, "label": score.label}
+    """A verdict as a cache record (values as pairs: the metric's output order survives the JSON round trip;
+    its artefacts, if any, as lists: :func:`emoeval.artifacts.artifacts_record`)."""
+    from emoeval.artifacts import artifacts_record
+
+    record = {"values": list(score.values.items()), "warning": score.warning, "label": score.label}
+    return {**record, **artifacts_record(score)}
 
 
 def score_from_record(record: dict[str, Any], metric: Metric) -> SampleScore | None:
@@ -116,7 +120,9 @@ def score_from_record(record: dict[str, Any], metric: Metric) -> SampleScore | N
         low, high = output.range
         if not math.isnan(value) and not (low <= value <= high):
             return None
-    return SampleScore(values=values, warning=warning, label=label)
+    from emoeval.artifacts import restore_artifacts
+
+    return restore_artifacts(SampleScore(values=values, warning=warning, label=label), record)
 
 
 __all__ = [

@@ -21,18 +21,39 @@ class StatsError(EmoevalError, ValueError):
     """A statistic cannot be computed from the table or values given (the message says what to change)."""
 
 
-def headline_sub_metric(metric: str, available: Sequence[str]) -> str:
-    """The sub-metric an analysis uses when none is named: the metric's headline output when the metric is
-    registered and its headline is in the table, else the first sub-metric the table lists."""
-    from emoeval.registry import get_metric_class
+def headline_sub_metric(metric: str, available: Sequence[str], rows: pd.DataFrame | None = None) -> str:
+    """The sub-metric an analysis uses when none is named: the metric's headline output as the results table
+    records it, else the first sub-metric the table lists.
 
+    ``rows`` are table rows (any subset holding the metric's rows): the runner marks each row of the metric's
+    headline output ``headline = True``. Tables written before that column existed (or rows without it) fall
+    back to ``available[0]``, the first sub-metric listed. The live registry is never consulted: an analysis of
+    old results gives the same answer whichever metrics and plug-ins are installed today.
+    """
     if not available:
         raise StatsError(f"metric {metric!r} has no sub-metric rows in the table")
+    marked = recorded_headline(metric, rows)
+    return marked if marked in available else available[0]
+
+
+def recorded_headline(metric: str, rows: pd.DataFrame | None) -> str | None:
+    """The sub-metric the rows of ``metric`` mark as its headline (``headline`` column true), or None when they
+    mark none (a table older than the column, or rows built without it)."""
+    if rows is None or len(rows) == 0 or not {"metric", "sub_metric", "headline"} <= set(rows.columns):
+        return None
+    own = rows[rows["metric"].astype("string") == metric]
+    flagged = own["sub_metric"][own["headline"].map(_true)]
+    return str(flagged.iloc[0]) if len(flagged) else None
+
+
+def _true(value: Any) -> bool:
+    """A ``headline`` cell as written to Parquet (bool), or read back from CSV or JSON (text, 0/1)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
     try:
-        headline = get_metric_class(metric).spec.headline.name
-    except EmoevalError:  # not registered here (a plug-in that is not installed): use the table's order
-        return available[0]
-    return headline if headline in available else available[0]
+        return bool(value) and value == value  # NA and NaN are not true
+    except (TypeError, ValueError):  # pd.NA refuses bool()
+        return False
 
 
 def jsonable(value: Any) -> Any:

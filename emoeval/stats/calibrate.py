@@ -480,7 +480,7 @@ def _metric_values(
         raise CalibrationError(f"no per-sample rows for metric {metric!r} in the results; available: {available}")
     if "sub_metric" in rows.columns and rows["sub_metric"].notna().any():
         listed = list(dict.fromkeys(rows["sub_metric"].dropna().astype(str)))
-        chosen = headline_sub_metric(metric, listed) if sub_metric is None else sub_metric
+        chosen = headline_sub_metric(metric, listed, rows) if sub_metric is None else sub_metric
         if chosen not in listed:
             raise CalibrationError(f"metric {metric!r} has no sub_metric {chosen!r}; available: {listed}")
         rows = rows[rows["sub_metric"].astype("string") == chosen]
@@ -620,7 +620,8 @@ def calibrate(
 
     ``results``: a :class:`~emoeval.results.Results` or its long table; the per-sample rows (``scope ==
     'sample'``, no ``error``, finite value) of ``metric``/``sub_metric`` are used — by default the metric's
-    headline, i.e. the first sub_metric listed for it in the table. A sample's system comes from the results.
+    headline as the table marks it (``headline`` column; in tables without it, the first sub_metric listed for
+    the metric). A sample's system comes from the results.
     ``ratings``: a :class:`Ratings`, a DataFrame or a CSV/JSONL/Parquet file in long (``sample_id, rater,
     rating``) or wide (``sample_id`` + one column per rater) form; missing, non-numeric ("N/A ...") and
     out-of-``scale`` ratings are excluded and reported. A sample's MOS is the mean of its usable ratings; the

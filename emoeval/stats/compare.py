@@ -356,7 +356,7 @@ def _select(rows: pd.DataFrame, metric: str, sub_metric: str | None) -> tuple[pd
     rows = rows[rows["metric"] == metric]
     subs = list(dict.fromkeys(rows["sub_metric"].astype(str)))
     if sub_metric is None:
-        sub_metric = headline_sub_metric(metric, subs)
+        sub_metric = headline_sub_metric(metric, subs, rows)
     elif sub_metric not in subs:
         raise StatsError(f"metric {metric!r} has no sub-metric {sub_metric!r}; it has {', '.join(subs)}")
     return rows[rows["sub_metric"] == sub_metric], sub_metric

@@ -244,9 +244,12 @@ def test_bad_requests_raise_clearly():
     assert any("share 1 group(s): no paired test" in warning for warning in result.warnings)
 
 
-def test_a_registered_metric_defaults_to_its_headline_output():
+def test_a_metric_defaults_to_the_headline_output_its_rows_mark():
+    # the runner marks the rows of the spec's headline (headline=True); the registry is not consulted
     table = _table({"a": 1.0, "b": 0.0}, n_items=6).assign(metric="face_identity_similarity")
-    listed_first = pd.concat([table.assign(sub_metric="distance"), table.assign(sub_metric="cosine")])
+    listed_first = pd.concat(
+        [table.assign(sub_metric="distance", headline=False), table.assign(sub_metric="cosine", headline=True)]
+    )
     result = compare_systems(listed_first, metric="face_identity_similarity", n_resamples=1000)
     assert result.sub_metric == "cosine"  # the spec's headline, whatever the table's order
 
