@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from emoeval.context import ScoringContext
     from emoeval.errors import SampleInputError
+    from emoeval.reference_models.base import ReferenceModel
     from emoeval.samples import Sample
     from emoeval.stats.aggregate import BootstrapSettings
 
@@ -257,7 +258,10 @@ def jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _source_files(cls: type) -> list[Path]:
-    """The source files of the classes a metric class is made of (itself and its bases, not emoeval's contract)."""
+    """The source files a metric class's numbers depend on: the modules of the class and its bases (not emoeval's
+    contract), and the emoeval.functional / emoeval.metrics modules they import (:mod:`emoeval.source_files`)."""
+    from emoeval.source_files import imported_sources
+
     files: list[Path] = []
     for klass in cls.__mro__:
         module = sys.modules.get(klass.__module__)
@@ -269,6 +273,11 @@ def _source_files(cls: type) -> list[Path]:
             continue
         if source is not None and Path(source) not in files:
             files.append(Path(source))
+        # the maths the module imports (emoeval.functional, helper modules of emoeval.metrics): an edit there
+        # must recompute too
+        for path in imported_sources(klass.__module__):
+            if path not in files:
+                files.append(path)
     return files
 
 
@@ -326,6 +335,30 @@ class Metric(ABC):
                     "changes the cache keys"
                 ) from None
         return values
+
+    @classmethod
+    def check_model(cls, param: str, value: str, role: str | None = None) -> type[ReferenceModel]:
+        """The registered class of model ``value`` for the model parameter ``param``, checked to serve the role
+        :attr:`model_params` gives it (loads no model). Metrics call it in ``__init__``, so
+        ``FaceFD(embedder="typo", ...)`` fails when it is built, naming the allowed models.
+
+        ``role`` overrides the role for a subclass that fixes the model (it takes no model parameter). Raises
+        :class:`~emoeval.errors.RunConfigError` naming the metric, the parameter and the allowed models.
+        """
+        from emoeval.errors import RunConfigError
+        from emoeval.registry import get_reference_model_class, models_with_role
+
+        role = role or cls.model_params.get(param)
+        if role is None:
+            raise MetricContractError(f"{cls.__name__}: {param!r} is not listed in model_params")
+        try:
+            model_class = get_reference_model_class(str(value))
+        except EmoevalError as exc:
+            raise RunConfigError(f"{cls.spec.name}: {param}={value!r}: {exc}") from None
+        if role not in model_class.card.roles:
+            allowed = ", ".join(models_with_role(role)) or "none registered"
+            raise RunConfigError(f"{cls.spec.name}: {param}={value!r} is not a registered {role} (allowed: {allowed})")
+        return model_class
 
     @property
     def label(self) -> str:

@@ -100,7 +100,7 @@ class RowBuilder:
                 row[column] = stable_message(row[column])
         value = row.get("value")
         if isinstance(value, float) and math.isnan(value) and not row.get("error"):
-            row["error"] = f"{metric.spec.name} gave no {output_name} value here (undefined, NaN)"
+            row["error"] = f"{metric.label} gave no {output_name} value here (undefined, NaN)"
         return row
 
     def sample_rows(
