@@ -57,6 +57,8 @@ DISTILLMOS_CARD = ModelCard(
         "Quality Assessment. ICASSP. arXiv:2502.05356"
     ),
     install_hint="pip install --no-deps distillmos xls-r-sqa (the weights ship in the distillmos package)",
+    # a non-intrusive speech quality (MOS) predictor, the model of speech_mos_distill
+    roles=("speech-quality-predictor",),
 )
 
 

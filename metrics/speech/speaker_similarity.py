@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from emoeval.metric import MetricSpec, Output, SampleMetric, SampleScore, SystemValue
+from emoeval.metric import Input, MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.metrics._pairs import embed_with_reference
 from emoeval.metrics.similarity import cosine_similarity
 from emoeval.metrics.speech.verification import DIFFERENT_LABEL, SAME_LABEL, TRIAL_KEY, trial_label
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
     from emoeval.stats.aggregate import BootstrapSettings
 
+#: the speaker encoder used unless ``embedder=`` names another ``speaker-embedder``
+DEFAULT_EMBEDDER = "resemblyzer-ge2e"
 _VERIFICATION_OUTPUTS = (
     Output(
         "eer",
@@ -41,10 +42,15 @@ _VERIFICATION_OUTPUTS = (
 class SpeakerSimilarity(SampleMetric):
     """Speaker-embedding cosine similarity between generated speech and a ``reference`` recording.
 
-    **Meaning.** Both recordings are resampled to 16 kHz (soxr HQ), volume-normalised and stripped of long
-    silences, then embedded with the Resemblyzer GE2E speaker encoder; the value is the cosine of the two
-    embeddings — the speaker encoder cosine similarity (SECS) that TTS and voice-conversion papers report
-    (e.g. YourTTS, Casanova et al. 2022). Values are comparable only within one speaker encoder.
+    **Meaning.** Both recordings are resampled to 16 kHz (soxr HQ) and embedded with a speaker encoder — the
+    ``embedder`` parameter: ``resemblyzer-ge2e`` (default; Resemblyzer's GE2E LSTM, volume-normalised and
+    stripped of long silences, 256-d) or ``speechbrain-ecapa-voxceleb`` (speechbrain's ECAPA-TDNN trained on
+    VoxCeleb, filterbanks with sentence mean normalisation, 192-d; its files come from the hub: ``emoeval models
+    pull speechbrain-ecapa-voxceleb``, or a copy in the Hugging Face cache). The value is the cosine of the two
+    embeddings — the speaker encoder cosine similarity (SECS) that TTS and voice-conversion papers report (e.g.
+    YourTTS, Casanova et al. 2022). Values are comparable only within one speaker encoder: results name a
+    non-default one in the metric label, ``speaker_similarity(embedder=speechbrain-ecapa-voxceleb)`` (old name
+    ``speaker_similarity_ecapa``, kept for one release).
 
     **Verification trials.** When the manifest has a ``same_speaker`` column (true for a trial whose reference
     is the intended speaker, false for a different speaker), each sample's ``label`` says which, and each
@@ -52,18 +58,23 @@ class SpeakerSimilarity(SampleMetric):
     cosines, computed with speechbrain's metric utilities (:mod:`emoeval.metrics.speech.verification`): how
     well the encoder tells the system's outputs of the right speaker from the wrong one.
 
-    **Range and direction.** cosine [-1, 1], higher is better: same speaker ≈ 0.80–0.90, different ≈
-    0.45–0.65. eer [0, 1] and min_dcf [0, 0.01], lower is better.
+    **Range and direction.** cosine [-1, 1], higher is better: with GE2E same speaker ≈ 0.80–0.90, different ≈
+    0.45–0.65; ECAPA cosines run lower (same speaker ≈ 0.5–0.8, different ≈ 0–0.3). eer [0, 1] and min_dcf
+    [0, 0.01], lower is better.
 
-    **Needs.** Audio in ``path`` and a reference recording of the intended speaker in ``reference``. Empty,
-    too short, silent or unreadable audio is a per-sample error. Inputs at another rate are resampled to
-    16 kHz and the ``warning`` column names the original rates (speaker similarity drops sharply when
-    rates are mismatched silently).
+    **Needs.** Audio in ``path`` and a reference recording of the intended speaker in ``reference``; optionally a
+    ``same_speaker`` column. Empty, too short, silent or unreadable audio is a per-sample error. Inputs at another
+    rate are resampled to 16 kHz and the ``warning`` column names the original rates (speaker similarity drops
+    sharply when rates are mismatched silently). Parameter ``embedder``: a registered ``speaker-embedder``
+    (``resemblyzer-ge2e``, ``speechbrain-ecapa-voxceleb``).
 
-    **Source.** Wan et al. (2018) GE2E, ICASSP; Casanova et al. (2022) YourTTS (SECS), ICML.
+    **Source.** Wan et al. (2018) GE2E, ICASSP; Desplanques et al. (2020), ECAPA-TDNN, Interspeech; Ravanelli et
+    al. (2021), SpeechBrain; Casanova et al. (2022) YourTTS (SECS), ICML.
 
     >>> SpeakerSimilarity.spec.headline.higher_is_better
     True
+    >>> SpeakerSimilarity(embedder="speechbrain-ecapa-voxceleb").label
+    'speaker_similarity(embedder=speechbrain-ecapa-voxceleb)'
     """
 
     spec = MetricSpec(
@@ -71,28 +82,44 @@ class SpeakerSimilarity(SampleMetric):
         modality="speech",
         scope="sample",
         outputs=(
-            Output("cosine", higher_is_better=True, range=(-1.0, 1.0), description="GE2E embedding cosine"),
+            Output("cosine", higher_is_better=True, range=(-1.0, 1.0), description="speaker-embedding cosine"),
             *_VERIFICATION_OUTPUTS,
         ),
         version="1.1.0",
         needs=frozenset({"reference"}),
-        models=("resemblyzer-ge2e",),
-        summary="speaker similarity to a reference recording (Resemblyzer GE2E cosine, SECS; EER with trials)",
-        citation="Wan et al. 2018 (GE2E); Casanova et al. 2022 (SECS)",
+        inputs=(
+            Input(
+                TRIAL_KEY,
+                media=None,
+                required=False,
+                description="true for a same-speaker trial, false for a different-speaker one (gives eer, min_dcf)",
+            ),
+        ),
+        models=(DEFAULT_EMBEDDER,),
+        summary="speaker similarity to a reference recording (speaker-encoder cosine, SECS; EER with trials)",
+        citation="Wan et al. 2018 (GE2E); Desplanques et al. 2020 (ECAPA-TDNN); Casanova et al. 2022 (SECS)",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": "speaker-embedder"}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "speaker_similarity_ecapa": {"embedder": "speechbrain-ecapa-voxceleb"}
+    }
     batch_size = 8
-    #: the speaker encoder (registry name) and the rate it runs at
-    encoder: ClassVar[str] = "resemblyzer-ge2e"
+    #: the rate both sides are compared at (every registered speaker encoder runs at 16 kHz)
     sample_rate: ClassVar[int] = 16000
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, *, embedder: str = DEFAULT_EMBEDDER) -> None:
+        self.check_model("embedder", embedder)
+        self.embedder = embedder
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.embedder,)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         from emoeval.media.audio import resampling_note, sample_rate_of
 
         scores = []
-        for sample, pair in zip(samples, embed_with_reference(samples, context, self.encoder), strict=True):
+        for sample, pair in zip(samples, embed_with_reference(samples, context, self.embedder), strict=True):
             if isinstance(pair, str):
                 scores.append(SampleScore.failed(pair))
                 continue
@@ -130,36 +157,4 @@ class SpeakerSimilarity(SampleMetric):
         return [SystemValue("eer", errors.eer, n=n), SystemValue("min_dcf", errors.min_dcf, n=n)]
 
 
-class SpeakerSimilarityEcapa(SpeakerSimilarity):
-    """:class:`SpeakerSimilarity` with speechbrain's ECAPA-TDNN (VoxCeleb) as the speaker encoder.
-
-    **Meaning.** The cosine of the 192-d ECAPA-TDNN embeddings of the output and its ``reference`` (16 kHz,
-    speechbrain's filterbanks and sentence mean normalisation); with ``same_speaker`` trials, EER and minDCF as
-    in :class:`SpeakerSimilarity`. Cosines of ECAPA embeddings run lower than GE2E's (same speaker ≈ 0.5–0.8,
-    different ≈ 0–0.3), so values are comparable only within one encoder.
-
-    **Range and direction.** cosine [-1, 1], higher is better; eer [0, 1] and min_dcf [0, 0.01], lower is better.
-
-    **Needs.** ``path`` and ``reference`` recordings; the ECAPA files (off by default: ``emoeval models pull
-    speechbrain-ecapa-voxceleb``, or a copy in the Hugging Face cache).
-
-    **Source.** Desplanques et al. (2020), ECAPA-TDNN, Interspeech; Ravanelli et al. (2021), SpeechBrain.
-
-    >>> SpeakerSimilarityEcapa.spec.models
-    ('speechbrain-ecapa-voxceleb',)
-    """
-
-    encoder = "speechbrain-ecapa-voxceleb"
-    run_by_default = False
-    spec = replace(
-        SpeakerSimilarity.spec,
-        name="speaker_similarity_ecapa",
-        outputs=(
-            Output("cosine", higher_is_better=True, range=(-1.0, 1.0), description="ECAPA embedding cosine"),
-            *_VERIFICATION_OUTPUTS,
-        ),
-        version="1.0.0",
-        models=("speechbrain-ecapa-voxceleb",),
-        summary="speaker similarity to a reference recording (speechbrain ECAPA-TDNN cosine; EER with trials)",
-        citation="Desplanques et al. 2020 (ECAPA-TDNN); Ravanelli et al. 2021 (SpeechBrain)",
-    )
+__all__ = ["SpeakerSimilarity"]

@@ -243,3 +243,46 @@ def test_training_hash_ignores_order_and_names_but_not_labels():
     base = training_set_hash(["h1", "h2"], items)
     assert base == training_set_hash(["h2", "h1"], items[::-1])
     assert base != training_set_hash(["h1", "h2"], [LabelledItem("sad", speaker="a"), items[1]])
+
+
+# -- the probe as an emotion recognizer ---------------------------------------------------------------------------
+
+
+def test_a_probe_model_reads_through_the_one_recognizer_interface():
+    from types import SimpleNamespace
+
+    from emoeval.errors import SampleInputError
+    from emoeval.reference_models.emotion_probe import EmotionProbeModel, split_recognition
+    from emoeval.reference_models.recognition import EmotionRecognizer, recognize
+
+    x, y, _ = _data(seed=4)
+    probe = fit_probe(_split(x), _blocks(), y, name="p", cross_validation=False)
+
+    class Probe(EmotionProbeModel):
+        card = SPEECH_PROBE_CARD
+        requires = ("emb", "func")
+        modality = "speech"
+
+    class Context:
+        """The two calls recognize() makes: the loaded model, and cached outputs of the feature extractors."""
+
+        def model(self, name):
+            return model
+
+        def outputs(self, name, items):
+            columns = {"emb": slice(0, 6), "func": slice(6, 9)}[name]
+            return [SampleInputError("bad item") if i < 0 else x[i, columns] for i in items]
+
+    # the feature extractors the probe was fitted on (only their fingerprints are checked when it is built)
+    dependencies = {"emb": SimpleNamespace(fingerprint="fp-emb"), "func": SimpleNamespace(fingerprint="fp-func")}
+    model = Probe({}, dependencies, probe=probe, card=SPEECH_PROBE_CARD, folder=None)
+    assert isinstance(model, EmotionRecognizer) and model.labels == probe.labels
+    labels, readings = recognize(Context(), "p", [0, 5, -1])
+    assert labels == probe.labels and isinstance(readings[2], SampleInputError)
+    np.testing.assert_allclose([r.probabilities for r in readings[:2]], probe.predict_proba(x[[0, 5]]), atol=1e-12)
+    np.testing.assert_allclose([r.embedding for r in readings[:2]], probe.embed(x[[0, 5]]), atol=1e-12)
+    assert readings[1].predicted == probe.labels[int(np.argmax(probe.predict_proba(x[[5]])))]
+    # the v1 spelling the text probe still uses gives the same numbers
+    (legacy,) = model.recognize(Context(), [5])
+    p, e = split_recognition(legacy, len(probe.labels))
+    assert np.array_equal(p, readings[1].probabilities) and np.array_equal(e, readings[1].embedding)

@@ -29,7 +29,7 @@ from emoeval.metrics.speech.intelligibility import (  # noqa: E402
 )
 from emoeval.reference_models.base import ModelPool, ReferenceModel  # noqa: E402
 from emoeval.reference_models.store import WeightStore  # noqa: E402
-from emoeval.reference_models.whisper import WHISPER_TINY_EN_CARD  # noqa: E402
+from emoeval.reference_models.whisper import WHISPER_SMALL_EN_CARD, WHISPER_TINY_EN_CARD  # noqa: E402
 from emoeval.samples import Sample  # noqa: E402
 from emoeval.stats.aggregate import BootstrapSettings  # noqa: E402
 
@@ -279,6 +279,39 @@ def scored(tmp_path):
     pool._models["whisper-tiny-en"] = TranscriptTable({key: heard for key, (_, _, heard) in utterances.items()})
     results = emoeval.score(samples, metrics=["speech_intelligibility"], model_pool=pool, progress=False)
     return results.table, utterances
+
+
+class SmallTranscriptTable(TranscriptTable):
+    """Stands in for whisper-small-en (another card: its outputs are cached apart from tiny.en's)."""
+
+    card = WHISPER_SMALL_EN_CARD
+
+
+def test_the_asr_parameter_picks_the_recognizer(tmp_path):
+    references = {1: "ten of clubs", 2: "he was not an ill disposed young man"}
+    heard = {"tiny": {1: "ten of cubs", 2: "he was not an old sposed young man"}, "small": {1: "ten of clubs", 2: ""}}
+    samples = [
+        Sample(f"s{key}", "sys", "speech", path=write_wav(tmp_path / f"s{key}.wav", key), transcript=text)
+        for key, text in references.items()
+    ]
+    pool = ModelPool(WeightStore(tmp_path / "models", allow_network=False))
+    pool._models["whisper-tiny-en"] = TranscriptTable(heard["tiny"])
+    pool._models["whisper-small-en"] = SmallTranscriptTable(heard["small"])
+    with pytest.warns(FutureWarning, match="speech_intelligibility_whisper_small"):
+        table = emoeval.score(
+            samples,
+            metrics=["speech_intelligibility", "speech_intelligibility_whisper_small"],
+            model_pool=pool,
+            progress=False,
+            use_cache=False,
+            n_bootstrap=10,
+        ).table
+    rows = table[(table["scope"] == "sample") & (table["sub_metric"] == "wer")]
+    for label, model in (("speech_intelligibility", "tiny"), ("speech_intelligibility(asr=whisper-small-en)", "small")):
+        own = rows[rows["metric"] == label].set_index("sample_id")
+        for key, reference in references.items():
+            assert own.loc[f"s{key}", "value"] == pytest.approx(jiwer.wer(reference, heard[model][key]), abs=1e-12)
+            assert own.loc[f"s{key}", "label"] == heard[model][key]
 
 
 def test_metric_rows_match_jiwer(scored):

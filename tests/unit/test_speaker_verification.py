@@ -245,7 +245,7 @@ def test_pull_from_a_local_server_then_score_trials_offline(hub_server, tmp_path
         use_cache=False,
     )
     table = results.table
-    for metric in ("speaker_similarity_ecapa", "speaker_similarity"):
+    for metric in ("speaker_similarity(embedder=speechbrain-ecapa-voxceleb)", "speaker_similarity"):
         rows = table[(table["metric"] == metric) & table["sample_id"].notna() & (table["sub_metric"] == "cosine")]
         assert rows["error"].isna().all()
         assert set(rows["label"]) == {"same_speaker", "different_speaker"}

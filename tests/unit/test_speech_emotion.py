@@ -327,3 +327,29 @@ def test_cli_fits_reports_and_saves(demo_reference, tmp_path):
 def test_probe_settings_are_validated():
     with pytest.raises(ValueError, match="positive"):
         ProbeSettings(c=0)
+
+
+@pytest.mark.parametrize("name", ["SpeechEmotionAccuracy", "SpeechEmotionPreservation", "SpeechArousalProxy"])
+def test_the_probe_metrics_pass_check_metric(name, manifest, demo_reference, pool):
+    import emoeval.metrics.speech.emotion as emotion
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.reference_models.emotion_probe import attach_emotion_probes
+    from emoeval.reference_models.store import WeightStore
+    from emoeval.samples import read_manifest
+    from emoeval.testing import check_metric
+
+    metric_class = getattr(emotion, name)
+    # a pool of its own for the probe (check_metric fits it without a cache), sharing the loaded feature extractors
+    fresh = ModelPool(WeightStore(Path("/nonexistent-models"), allow_network=False))
+    fresh._models.update({n: m for n, m in pool.loaded().items() if n != "speech-emotion-probe"})
+    params = {"emotion_reference": str(demo_reference)}
+    attach_emotion_probes([metric_class(**params)], fresh, None)  # the cache keys need the probe's files
+    report = check_metric(
+        metric_class,
+        read_manifest(manifest),
+        params=params,
+        alternatives={"emotion_reference": "another.csv"},
+        score_options={"n_bootstrap": 20},
+        model_pool=fresh,
+    )
+    assert "cache key changes with emotion_reference" in report.passed and not report.failures

@@ -253,7 +253,7 @@ def test_metrics_score_through_the_plugin_and_stay_out_of_default_runs(model_fol
     table = results.table
     rows = table[table["scope"] == "sample"]
     model = pool.get(NAME)
-    accuracy = rows[rows["metric"] == "speech_emotion_accuracy_speechbrain"]
+    accuracy = rows[rows["metric"] == "speech_emotion_accuracy(recognizer=speechbrain-emotion-iemocap)"]
     surprise = accuracy[accuracy["target_emotion"] == "surprise"]
     assert surprise["error"].str.startswith("not scorable").all() and len(surprise) == 2
     by_id = {s.sample_id: s for s in samples}
