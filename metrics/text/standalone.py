@@ -35,6 +35,10 @@ EVALUATE_MODULES: tuple[str, ...] = (
 )
 
 
+#: the short recognizer names the ``emoeval_text_emotion`` module has accepted from the start → registry names
+RECOGNIZER_SHORT_NAMES: dict[str, str] = {"zeroshot": "text-emotion-zeroshot", "distilroberta": "distilroberta-emotion"}
+
+
 def module_path(name: str) -> str:
     """The folder of one shipped ``evaluate`` module, for ``evaluate.load(module_path(name))``.
 
@@ -157,11 +161,13 @@ def emotion(
 ) -> dict[str, Any]:
     """Emotion accuracy of ``predictions`` against emotion labels ``references`` (any emoeval label name):
     ``correct`` (accuracy), ``target_probability``, per-item lists, predicted ``labels``, and ``macro_f1`` /
-    ``weighted_f1`` over the scored items. ``recognizer``: ``zeroshot`` or ``distilroberta`` (hub plug-in)."""
+    ``weighted_f1`` over the scored items. ``recognizer``: a text emotion recognizer with labels of its own —
+    ``text-emotion-zeroshot`` (default; short name ``zeroshot``) or ``distilroberta-emotion`` (hub plug-in; short
+    name ``distilroberta``), the ``recognizer=`` of ``text_emotion_accuracy``."""
     from emoeval.metrics.emotion_scores import macro_f1
-    from emoeval.metrics.text.emotion import TextEmotionAccuracy, TextEmotionAccuracyDistilRoberta, weighted_f1
+    from emoeval.metrics.text.emotion import TextEmotionAccuracy, weighted_f1
 
-    metric = {"zeroshot": TextEmotionAccuracy, "distilroberta": TextEmotionAccuracyDistilRoberta}[recognizer]()
+    metric = TextEmotionAccuracy(recognizer=RECOGNIZER_SHORT_NAMES.get(recognizer, recognizer))
     samples, errors = _samples(predictions, targets=references)
     result = _run_sample_metric(metric, samples, len(predictions), errors, pool)
     pairs = [
@@ -262,6 +268,7 @@ def frechet_distance(
 
 __all__ = [
     "EVALUATE_MODULES",
+    "RECOGNIZER_SHORT_NAMES",
     "bertscore",
     "coherence",
     "diversity",

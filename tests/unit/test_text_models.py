@@ -625,9 +625,15 @@ def test_text_probe_scores_equal_the_saved_probe_on_minilm_embeddings(pool, tmp_
 
 
 def test_text_probe_metric_needs_a_reference_and_stays_out_of_default_runs():
+    from emoeval.api import resolve_metrics
     from emoeval.errors import RunConfigError
-    from emoeval.registry import create_metric, get_metric_class
+    from emoeval.registry import create_metric
+    from emoeval.samples import Sample
 
     with pytest.raises(RunConfigError, match="--emotion-reference"):
         create_metric("text_emotion_accuracy_probe")
-    assert get_metric_class("text_emotion_accuracy_probe").run_by_default is False
+    # the old name is an alias of text_emotion_accuracy (run by default with its zero-shot recognizer): the default
+    # selection never reads the probe, even when the run is given an emotion reference
+    chosen = resolve_metrics(None, [Sample("a", "s", "text", text="hi")], emotion_reference="reference.csv")
+    assert "text_emotion_accuracy" in {metric.label for metric in chosen}
+    assert not [metric.label for metric in chosen if "text-emotion-probe" in metric.models]

@@ -19,8 +19,9 @@ emotion label."""
 _KWARGS_DESCRIPTION = """Args:
     predictions: list of response texts.
     references: list of emotion labels (angry, disgust, fear, happy/joy, sad/sadness, surprise, neutral).
-    recognizer: "zeroshot" (default, offline) or "distilroberta" (hub plug-in; `emoeval models pull
-        distilroberta-emotion`).
+    recognizer: the `recognizer=` of emoeval's text_emotion_accuracy: "text-emotion-zeroshot" (default, offline;
+        short name "zeroshot") or "distilroberta-emotion" (hub plug-in, `emoeval models pull distilroberta-emotion`;
+        short name "distilroberta").
 Returns:
     accuracy, macro_f1, weighted_f1, target_probability, per-item lists, predicted labels, errors."""
 
