@@ -355,7 +355,7 @@ class FrechetMetric(ReferenceSetMetric):
         if smallest < reference.dim:
             return [
                 *notes,
-                f"{self.spec.name} from {len(states)} system and {reference.n} reference vectors (< {reference.dim}):"
+                f"{self.label} from {len(states)} system and {reference.n} reference vectors (< {reference.dim}):"
                 f" biased upward by sample size; compare only at equal sizes{self._unbiased_hint}",
             ]
         return notes

@@ -82,7 +82,7 @@ def _deepface_dirs() -> list[Path]:
     return [deepface_weights_dir()]
 
 
-def _card(name: str, filename: str, summary: str) -> ModelCard:
+def _card(name: str, filename: str, summary: str, roles: tuple[str, ...]) -> ModelCard:
     return ModelCard(
         name=name,
         version=f"deepface-{DEEPFACE_VERSION}-pytorch-v1.0",
@@ -92,14 +92,21 @@ def _card(name: str, filename: str, summary: str) -> ModelCard:
         citation=_CITATION,
         install_hint=f"{_INSTALL}; then emoeval models pull {name} (or let deepface download {filename} once)",
         tool_dirs=_deepface_dirs,
+        roles=roles,
     )
 
 
 DEEPFACE_ARCFACE_CARD = _card(
-    "deepface-arcface", ARCFACE_FILE, "deepface ArcFace (ResNet34): aligned 112×112 face → 512-d identity embedding"
+    "deepface-arcface",
+    ARCFACE_FILE,
+    "deepface ArcFace (ResNet34): aligned 112×112 face → 512-d identity embedding",
+    roles=("face-identity-embedder", "face-embedder"),
 )
 DEEPFACE_EMOTION_CARD = _card(
-    "deepface-emotion", EMOTION_FILE, "deepface facial-expression CNN: 48×48 grayscale face → softmax over 7 emotions"
+    "deepface-emotion",
+    EMOTION_FILE,
+    "deepface facial-expression CNN: 48×48 grayscale face → softmax over 7 emotions",
+    roles=("face-emotion-recognizer", "face-embedder"),
 )
 
 

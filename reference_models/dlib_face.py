@@ -50,6 +50,7 @@ DLIB_FACE_CARD = ModelCard(
     license="CC0 (dlib-models)",
     citation="King, D. E. (2009). Dlib-ml: A Machine Learning Toolkit. JMLR 10; dlib-models face recognition ResNet.",
     install_hint="pip install 'emoeval[face]' (ships the files in face-recognition-models)",
+    roles=("face-identity-embedder", "face-embedder"),
 )
 
 

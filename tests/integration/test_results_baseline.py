@@ -50,8 +50,27 @@ COMPARED = [
     "warning",
 ]
 KEYS = ["metric", "sub_metric", "system", "scope", "statistic", "sample_id", "target_emotion", "label"]
-#: old metric names (in the recorded tables) → the label their rows carry now
-RENAMED: dict[str, str] = {}
+#: (old metric name, old output name) → the output name its rows carry now
+RENAMED_OUTPUTS: dict[tuple[str, str], str] = {("face_fid", "fid"): "fd"}
+#: old metric names (in the recorded tables) → the label their rows carry now (also inside warnings)
+RENAMED: dict[str, str] = {
+    # face: one Fréchet-distance metric with the embedder as a parameter; deepface models as parameters
+    "face_fid": "face_fd",
+    "face_identity_fd": "face_fd(embedder=dlib-face-identity)",
+    "face_emotion_fd": "face_fd(embedder=fer-mini-xception)",
+    "face_identity_arcface": "face_identity_similarity(embedder=deepface-arcface)",
+    "face_emotion_accuracy_deepface": "face_emotion_accuracy(recognizer=deepface-emotion)",
+    "face_emotion_change_deepface": "face_emotion_change(recognizer=deepface-emotion)",
+    # speech: the model is a parameter (only speech_speaker_fd occurs in the recorded runs; the others for reruns)
+    "speech_speaker_fd": "speech_fd(embedder=resemblyzer-ge2e)",
+    "speaker_similarity_ecapa": "speaker_similarity(embedder=speechbrain-ecapa-voxceleb)",
+    "speech_intelligibility_whisper_small": "speech_intelligibility(asr=whisper-small-en)",
+    "speech_emotion_accuracy_speechbrain": "speech_emotion_accuracy(recognizer=speechbrain-emotion-iemocap)",
+    "speech_emotion_preservation_speechbrain": "speech_emotion_preservation(recognizer=speechbrain-emotion-iemocap)",
+    # text: the recognizer is a parameter (neither old name occurs in the recorded runs; listed for reruns)
+    "text_emotion_accuracy_distilroberta": "text_emotion_accuracy(recognizer=distilroberta-emotion)",
+    "text_emotion_accuracy_probe": "text_emotion_accuracy(recognizer=text-emotion-probe)",
+}
 
 
 # -- the runs -------------------------------------------------------------------------------------------------
@@ -235,9 +254,29 @@ def score_run(name: str, tmp: Path, pool: Any = None) -> pd.DataFrame:
     return results.table
 
 
+def _renamed_in(text: Any) -> Any:
+    """A warning or error that names a renamed metric (e.g. "face_fid from 6 system and ...") with its new label."""
+    if not isinstance(text, str):
+        return text
+    for old, new in RENAMED.items():
+        text = text.replace(f"{old} from ", f"{new} from ").replace(f"{old} gave no ", f"{new} gave no ")
+    for (metric, output), renamed in RENAMED_OUTPUTS.items():
+        text = text.replace(f"{RENAMED[metric]} gave no {output} value", f"{RENAMED[metric]} gave no {renamed} value")
+    return text
+
+
 def comparable(table: pd.DataFrame) -> pd.DataFrame:
     """The compared columns, old metric names mapped to their new labels, in a fixed row order."""
     frame = table[COMPARED].copy()
+    frame["sub_metric"] = [
+        RENAMED_OUTPUTS.get((metric, output), output)
+        for metric, output in zip(frame["metric"], frame["sub_metric"], strict=True)
+    ]
+    frame["sub_metric"] = frame["sub_metric"].astype("string")
+    frame["warning"] = [_renamed_in(text) for text in frame["warning"]]
+    frame["warning"] = frame["warning"].astype(table["warning"].dtype)
+    frame["error"] = [_renamed_in(text) for text in frame["error"]]
+    frame["error"] = frame["error"].astype(table["error"].dtype)
     frame["metric"] = frame["metric"].map(lambda name: RENAMED.get(name, name)).astype("string")
     frame = frame.sort_values(KEYS, kind="stable", na_position="first").reset_index(drop=True)
     return frame

@@ -31,6 +31,9 @@ from emoeval.reference_models.deepface_models import (  # noqa: E402
 )
 from emoeval.reference_models.store import WeightStore, sha256_of_file  # noqa: E402
 
+ARCFACE_LABEL = "face_identity_similarity(embedder=deepface-arcface)"
+ACCURACY_LABEL = "face_emotion_accuracy(recognizer=deepface-emotion)"
+CHANGE_LABEL = "face_emotion_change(recognizer=deepface-emotion)"
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 
 
@@ -229,22 +232,18 @@ def test_plugin_metrics_score_demo_faces_and_record_computed_hashes(env, demo_di
     samples = [s for s in read_manifest(demo_dir / "manifest.csv") if s.modality == "face"]
     results = score(
         samples,
-        metrics=["face_identity_arcface", "face_emotion_accuracy_deepface", "face_emotion_change_deepface"],
+        metrics=[ARCFACE_LABEL, ACCURACY_LABEL, CHANGE_LABEL],
         progress=False,
         use_cache=False,
     )
     table = results.table
     rows = table[table["sample_id"].notna()]
-    assert set(rows["metric"]) == {
-        "face_identity_arcface",
-        "face_emotion_accuracy_deepface",
-        "face_emotion_change_deepface",
-    }
+    assert set(rows["metric"]) == {ARCFACE_LABEL, ACCURACY_LABEL, CHANGE_LABEL}
     assert rows["error"].isna().all(), rows.loc[rows["error"].notna(), ["sample_id", "error"]]
-    cosine = rows[(rows["metric"] == "face_identity_arcface") & (rows["sub_metric"] == "cosine")]["value"]
+    cosine = rows[(rows["metric"] == ARCFACE_LABEL) & (rows["sub_metric"] == "cosine")]["value"]
     assert cosine.between(-1, 1).all() and len(cosine) > 0
     arcface_hash = sha256_of_file(deepface_home / ".deepface" / "weights" / ARCFACE_FILE)
-    identity = table[table["metric"] == "face_identity_arcface"]
+    identity = table[table["metric"] == ARCFACE_LABEL]
     assert identity["model_sha256"].str.endswith("+" + arcface_hash).all()
     assert pd.notna(identity["value"]).any()
 
@@ -253,9 +252,9 @@ def test_plugin_metrics_stay_out_of_default_runs(demo_dir):
     from emoeval.api import resolve_metrics
     from emoeval.samples import read_manifest
 
-    names = {metric.spec.name for metric in resolve_metrics(None, read_manifest(demo_dir / "manifest.csv"))}
-    assert "face_identity_similarity" in names
-    assert not names & {"face_identity_arcface", "face_emotion_accuracy_deepface", "face_emotion_change_deepface"}
+    labels = {metric.label for metric in resolve_metrics(None, read_manifest(demo_dir / "manifest.csv"))}
+    assert "face_identity_similarity" in labels
+    assert not labels & {ARCFACE_LABEL, ACCURACY_LABEL, CHANGE_LABEL}
 
 
 def test_models_list_shows_unpinned_then_pinned_hash(env, deepface_home):

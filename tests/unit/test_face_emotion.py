@@ -43,6 +43,7 @@ from emoeval.reference_models.fer_emotion import (
     tf_same_padding,
     to_model_input,
 )
+from emoeval.reference_models.recognition import EmotionRecognizer
 from emoeval.samples import Sample
 from emoeval.stats.aggregate import BootstrapSettings
 
@@ -256,6 +257,16 @@ class StubContext:
         self.table = outputs
         self.asked: list[str] = []
         self.paths: list[Path] = []
+
+    def model(self, name: str) -> EmotionRecognizer:
+        """The recognizer interface of the FER model, reading this stub's outputs (nothing is loaded)."""
+        assert name == "fer-mini-xception"
+
+        class StubRecognizer(EmotionRecognizer):
+            labels = FER_LABELS
+            card = FER_CARD
+
+        return StubRecognizer()
 
     def outputs(self, model_name: str, items):
         assert model_name == "fer-mini-xception"

@@ -18,7 +18,7 @@ import scipy.linalg
 
 from emoeval.context import ScoringContext
 from emoeval.errors import RunConfigError
-from emoeval.metrics import distribution
+from emoeval.functional import distribution  # the module whose FULL_KERNEL_MAX_ROWS KID reads
 from emoeval.metrics.distribution import (
     FrechetReference,
     FrechetStats,
@@ -29,8 +29,7 @@ from emoeval.metrics.distribution import (
     prdc,
 )
 from emoeval.metrics.face.fidelity import (
-    FaceFID,
-    FaceIdentityFD,
+    FaceFD,
     FaceKID,
     FacePRDC,
     reference_items,
@@ -260,10 +259,10 @@ def test_face_fid_equals_clean_fid_compute_fid_with_the_same_extractor(tmp_path)
     )
     model = FidInceptionV3.from_module(network, name="tiny")
     context = ScoringContext(StandInPool({"fid-inception-v3": model}), cache=None)
-    metric = FaceFID(real=str(tmp_path / "real"), by_emotion=False)
+    metric = FaceFD(real=str(tmp_path / "real"), by_emotion=False)
     metric.setup(context, [])
     states = metric.states(samples_of(generated), context)
-    ours = metric.compute(states)["fid"]
+    ours = metric.compute(states)["fd"]
     assert expected > 0.01
     assert relative(ours, expected) < 1e-4, (ours, expected)
 
@@ -354,11 +353,11 @@ def test_prdc_equals_the_reference_formulas(k, shift):
 # -- the metric classes ---------------------------------------------------------------------------------------
 def test_exactly_one_reference_must_be_given():
     with pytest.raises(RunConfigError, match="exactly one of real="):
-        FaceFID()
+        FaceFD()
     with pytest.raises(RunConfigError, match="got both"):
         FaceKID(real="x", real_system="y")
     assert FacePRDC(real_system="photos").reference_systems() == {"photos"}
-    assert FaceIdentityFD(real="folder").reference_systems() == frozenset()
+    assert FaceFD(real="folder", embedder="dlib-face-identity").reference_systems() == frozenset()
 
 
 def test_reference_items_read_emotions_from_subfolders_and_manifests(tmp_path):
@@ -388,7 +387,7 @@ def test_per_emotion_fid_uses_the_reference_images_of_that_emotion(tmp_path):
     neutral = write_images(tmp_path / "real" / "neutral", 16, seed=12, shift=0.4)
     model = stand_in_model(dim=6)
     context = ScoringContext(StandInPool({"fid-inception-v3": model}), cache=None)
-    metric = FaceFID(real=str(tmp_path / "real"))
+    metric = FaceFD(real=str(tmp_path / "real"))
     _setup(metric, context)
     assert metric.reference_emotions == {"happy": 14, "neutral": 16}
     outputs = context.outputs("fid-inception-v3", happy + neutral)
@@ -398,24 +397,24 @@ def test_per_emotion_fid_uses_the_reference_images_of_that_emotion(tmp_path):
     x = np.asarray(states, dtype=np.float64)
     real_happy = np.array([features[p] for p in happy])
     real_all = np.array([features[p] for p in happy + neutral])
-    assert relative(metric.compute(states, emotion="happy")["fid"], plain_frechet(x, real_happy)) < 1e-6
-    assert relative(metric.compute(states)["fid"], plain_frechet(x, real_all)) < 1e-6
-    assert math.isnan(metric.compute(states, emotion="sad")["fid"])  # no sad reference image
+    assert relative(metric.compute(states, emotion="happy")["fd"], plain_frechet(x, real_happy)) < 1e-6
+    assert relative(metric.compute(states)["fd"], plain_frechet(x, real_all)) < 1e-6
+    assert math.isnan(metric.compute(states, emotion="sad")["fd"])  # no sad reference image
     # a bootstrap resample repeats state objects: the value is that of the expanded set
     resample = [states[i] for i in (0, 0, 1, 2, 3, 3, 3, 4, 5, 6, 7, 8)]
     expected = plain_frechet(np.asarray(resample, dtype=np.float64), real_all)
-    assert relative(metric.compute(resample)["fid"], expected) < 1e-6
+    assert relative(metric.compute(resample)["fd"], expected) < 1e-6
     # a reference without emotions: every emotion is compared with the whole set
-    flat = FaceFID(real=str(tmp_path / "real" / "happy"))
+    flat = FaceFD(real=str(tmp_path / "real" / "happy"))
     _setup(flat, context)
-    assert flat.compute(states, emotion="sad")["fid"] == flat.compute(states)["fid"]
+    assert flat.compute(states, emotion="sad")["fd"] == flat.compute(states)["fd"]
 
 
 def test_setup_skips_unreadable_reference_images_and_warns_about_small_sets(tmp_path):
     write_images(tmp_path / "real", 5, seed=14)
     (tmp_path / "real" / "broken.png").write_bytes(b"not an image")
     context = ScoringContext(StandInPool({"fid-inception-v3": stand_in_model(dim=6)}), cache=None)
-    metric = FaceFID(real=str(tmp_path / "real"))
+    metric = FaceFD(real=str(tmp_path / "real"))
     metric.setup(context, [])
     assert metric.reference_size == 5
     states = [np.zeros(6, dtype=np.float32)] * 3
@@ -425,7 +424,7 @@ def test_setup_skips_unreadable_reference_images_and_warns_about_small_sets(tmp_
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "a.png").write_bytes(b"")
     with pytest.raises(RunConfigError, match="only 0 of 1 reference files"):
-        FaceFID(real=str(tmp_path / "bad")).setup(context, [])
+        FaceFD(real=str(tmp_path / "bad")).setup(context, [])
 
 
 def test_kid_and_prdc_classes_equal_their_functions(tmp_path):
@@ -465,20 +464,20 @@ def test_runner_scores_fid_kid_prdc_and_identity_fd_against_a_real_system(tmp_pa
         {"fid-inception-v3": fid_model, "dlib-face-identity": identity_model, "yunet-face-detector": identity_model}
     )
     metrics = [
-        FaceFID(real_system="real_photos"),
+        FaceFD(real_system="real_photos"),
         FaceKID(real_system="real_photos", subset_size=10, subsets=10),
         FacePRDC(real_system="real_photos", nearest_k=3),
-        FaceIdentityFD(real_system="real_photos"),
+        FaceFD(real_system="real_photos", embedder="dlib-face-identity"),
     ]
     results = emoeval.score(samples, metrics=metrics, model_pool=pool, use_cache=False, n_bootstrap=30, progress=False)
     table = results.table
     assert set(table.system) == {"good", "bad"}  # the reference system is not scored
     assert table.error.isna().all(), table.error.dropna().tolist()
-    fid = table[table.metric == "face_fid"].set_index(["system", "target_emotion"], drop=False)
+    fid = table[table.metric == "face_fd"].set_index(["system", "target_emotion"], drop=False)
     assert set(fid.target_emotion.dropna()) == {"happy", "neutral"}  # per-emotion rows
     overall = fid[fid.target_emotion.isna()].set_index("system").value
     assert overall["good"] < overall["bad"]
-    rows = table[(table.metric == "face_fid") & table.target_emotion.isna()]
+    rows = table[(table.metric == "face_fd") & table.target_emotion.isna()]
     assert (rows.ci_low <= rows.ci_high).all() and (rows.n == 16).all()
     assert set(table[table.metric == "face_prdc"].sub_metric) == {"precision", "recall", "density", "coverage"}
     assert set(table[table.metric == "face_kid"].sub_metric) == {"kid", "kid_std"}

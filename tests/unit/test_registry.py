@@ -16,37 +16,27 @@ from emoeval.registry import (
 
 BUILT_IN_METRICS = {
     "face_emotion_accuracy",
-    "face_emotion_accuracy_deepface",
     "face_emotion_change",
-    "face_emotion_change_deepface",
-    "face_emotion_fd",
-    "face_fid",
-    "face_identity_arcface",
-    "face_identity_fd",
+    "face_fd",
     "face_identity_similarity",
     "face_image_quality",
     "face_kid",
     "face_lpips",
     "face_prdc",
     "speaker_similarity",
-    "speaker_similarity_ecapa",
     "speech_arousal_proxy",
     "speech_dnsmos",
     "speech_emotion_accuracy",
-    "speech_emotion_accuracy_speechbrain",
     "speech_emotion_preservation",
-    "speech_emotion_preservation_speechbrain",
     "speech_emotion_similarity",
     "speech_fd",
     "speech_intelligibility",
-    "speech_intelligibility_whisper_small",
     "speech_kid",
     "speech_mcd",
     "speech_mos_distill",
     "speech_pesq",
     "speech_prosody_descriptors",
     "speech_prosody_distance",
-    "speech_speaker_fd",
     "speech_stoi",
     "text_bertscore",
     "text_coherence",
@@ -54,7 +44,6 @@ BUILT_IN_METRICS = {
     "text_corpus_bleu",
     "text_distinct_n",
     "text_emotion_accuracy",
-    "text_emotion_accuracy_distilroberta",
     "text_emotion_appropriateness",
     "text_fd",
     "text_next_utterance_rank",
@@ -63,6 +52,22 @@ BUILT_IN_METRICS = {
     "text_reference_fd",
     "text_repetition",
     "text_self_bleu",
+}
+#: metric names of emoeval 0.1 that are now one metric with a model (or other) parameter; kept for one release
+OLD_NAMES = {
+    "face_emotion_accuracy_deepface": "face_emotion_accuracy(recognizer=deepface-emotion)",
+    "face_emotion_change_deepface": "face_emotion_change(recognizer=deepface-emotion)",
+    "face_emotion_fd": "face_fd(embedder=fer-mini-xception)",
+    "face_fid": "face_fd",
+    "face_identity_arcface": "face_identity_similarity(embedder=deepface-arcface)",
+    "face_identity_fd": "face_fd(by_emotion=false, embedder=dlib-face-identity)",
+    "speaker_similarity_ecapa": "speaker_similarity(embedder=speechbrain-ecapa-voxceleb)",
+    "speech_emotion_accuracy_speechbrain": "speech_emotion_accuracy(recognizer=speechbrain-emotion-iemocap)",
+    "speech_emotion_preservation_speechbrain": "speech_emotion_preservation(recognizer=speechbrain-emotion-iemocap)",
+    "speech_intelligibility_whisper_small": "speech_intelligibility(asr=whisper-small-en)",
+    "speech_speaker_fd": "speech_fd(by_emotion=false, embedder=resemblyzer-ge2e)",
+    "text_emotion_accuracy_distilroberta": "text_emotion_accuracy(recognizer=distilroberta-emotion)",
+    "text_emotion_accuracy_probe": "text_emotion_accuracy(recognizer=text-emotion-probe)",
 }
 BUILT_IN_MODELS = {
     "all-minilm-l6-v2",
@@ -99,6 +104,21 @@ def test_built_ins_are_registered_as_entry_points():
         assert metric_class.spec.name == name
         for model in metric_class.spec.models:
             assert model in reference_model_names()
+
+
+def test_old_names_are_aliases_of_one_metric_with_parameters():
+    from emoeval.registry import metric_aliases
+
+    aliases = metric_aliases()
+    assert set(aliases) >= set(OLD_NAMES)
+    assert not set(OLD_NAMES) & set(metric_names())  # listed once, under the new name
+    for old, replacement in OLD_NAMES.items():
+        alias = aliases[old]
+        assert alias.replacement == replacement, old
+        assert alias.name in BUILT_IN_METRICS
+        with pytest.warns(FutureWarning, match=f"'{old}' is deprecated"):
+            metric_class = get_metric_class(old)
+        assert metric_class.spec.name == alias.name and old in metric_class.aliases
 
 
 def test_third_party_plugin_is_discovered_like_a_built_in(plugin):
