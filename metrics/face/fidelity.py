@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from emoeval.metric import Metric, MetricSpec, Output
+from emoeval.metric import MetricSpec, Output
 from emoeval.metrics.reference_set import (
     FID_MIN_IMAGES,
     FeatureSetMetric,
@@ -31,13 +31,6 @@ _INF = math.inf
 INCEPTION = "fid-inception-v3"
 #: the role a face distribution metric's ``embedder`` must have
 EMBEDDER_ROLE = "face-embedder"
-
-
-def _embedder_models(metric: type[Metric], embedder: str) -> tuple[str, ...]:
-    """The models a metric with this ``embedder`` uses: the embedder's own requirements (the face detector), then
-    the embedder — checked to be a registered ``face-embedder``."""
-    model_class = metric.check_model("embedder", embedder)
-    return (*model_class.requires, embedder)
 
 
 class FaceFD(FrechetMetric):
@@ -128,16 +121,9 @@ class FaceFD(FrechetMetric):
         real_system: str | None = None,
         by_emotion: bool = True,
     ) -> None:
-        self._models = _embedder_models(type(self), embedder)
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
         # the KID hint as before the embedder became a parameter (identity and expression FD had none)
         self._unbiased_hint = "; read face_kid (unbiased) beside it" if embedder == INCEPTION else ""  # type: ignore[misc]
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return self._models
 
 
 class FaceKID(KernelDistanceMetric):
@@ -194,8 +180,8 @@ class FaceKID(KernelDistanceMetric):
         degree: int = 3,
         seed: int = 0,
     ) -> None:
-        self._models = _embedder_models(type(self), embedder)
         super().__init__(
+            embedder=embedder,
             real=real,
             real_system=real_system,
             by_emotion=by_emotion,
@@ -204,12 +190,6 @@ class FaceKID(KernelDistanceMetric):
             degree=degree,
             seed=seed,
         )
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return self._models
 
 
 class FacePRDC(FeatureSetMetric):
@@ -266,15 +246,8 @@ class FacePRDC(FeatureSetMetric):
         by_emotion: bool = False,
         nearest_k: int = 5,
     ) -> None:
-        self._models = _embedder_models(type(self), embedder)
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
         self.nearest_k = nearest_k
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return self._models
 
     def _part(self, key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         from emoeval.metrics.distribution import nearest_neighbour_radii

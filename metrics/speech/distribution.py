@@ -93,18 +93,11 @@ class SpeechFD(FrechetMetric):
         real_system: str | None = None,
         by_emotion: bool = True,
     ) -> None:
-        self.check_model("embedder", embedder)
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
         # the wording of the small-sample warning as before the embedder became a parameter (no hint for the
         # speaker encoders, which had their own metric), so results stay comparable with earlier runs
         hint = "; read speech_kid (unbiased) beside it" if embedder == WHISPER_ENCODER else ""
         self._unbiased_hint = hint  # type: ignore[misc]
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return (self.embedder,)
 
 
 class SpeechKID(KernelDistanceMetric):
@@ -157,8 +150,8 @@ class SpeechKID(KernelDistanceMetric):
         degree: int = 3,
         seed: int = 0,
     ) -> None:
-        self.check_model("embedder", embedder)
         super().__init__(
+            embedder=embedder,
             real=real,
             real_system=real_system,
             by_emotion=by_emotion,
@@ -167,12 +160,6 @@ class SpeechKID(KernelDistanceMetric):
             degree=degree,
             seed=seed,
         )
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return (self.embedder,)
 
 
 __all__ = ["SpeechFD", "SpeechKID"]

@@ -11,9 +11,9 @@ whole.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from emoeval.metric import MetricSpec, Output
 from emoeval.metrics.reference_set import FrechetMetric
@@ -83,23 +83,7 @@ class TextFD(FrechetMetric):
         real_system: str | None = None,
         by_emotion: bool = False,
     ) -> None:
-        self.check_model("embedder", embedder)
-        super().__init__(real=real, real_system=real_system, by_emotion=by_emotion)
-        self.embedder = embedder
-        self.model = embedder  # type: ignore[misc]  # the base class embeds with ``self.model``
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return (self.embedder,)
-
-    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
-        """The base class's warnings, naming the configuration they are about (the results label, e.g.
-        ``text_fd(embedder=...) from 8 system and 8 reference vectors...``), not only the metric."""
-        name, label = self.spec.name, self.label
-        return [
-            label + warning[len(name) :] if warning.startswith(f"{name} from ") else warning
-            for warning in super().corpus_warnings(states, emotion=emotion)
-        ]
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
 
     def _check_input(self, item: Path | str) -> Path | str:
         return clip_long_text(check_text(item if isinstance(item, str) else None, "text").strip())

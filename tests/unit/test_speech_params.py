@@ -107,7 +107,7 @@ def test_the_new_spelling_builds_the_same_metric_without_a_warning():
         warnings.simplefilter("error", FutureWarning)
         metric = build_metric("speech_fd(embedder=resemblyzer-ge2e, by_emotion=false)", settings={"real": "r/"})
     assert metric.params() == {"embedder": "resemblyzer-ge2e", "real": "r/", "real_system": None, "by_emotion": False}
-    assert metric.models == ("resemblyzer-ge2e",) and metric.model == "resemblyzer-ge2e"
+    assert metric.models == ("resemblyzer-ge2e",) and metric.embedder == "resemblyzer-ge2e"
     kid = build_metric("speech_kid(embedder=speechbrain-ecapa-voxceleb)", settings={"real": "r/"})
     assert kid.label == "speech_kid(embedder=speechbrain-ecapa-voxceleb)" and kid.models == (ECAPA_CARD.name,)
 

@@ -94,7 +94,7 @@ def test_the_new_spelling_builds_the_same_metric_without_a_warning():
     assert metric.params() == {"recognizer": DISTILROBERTA, "emotion_reference": None}
     assert metric.models == (DISTILROBERTA,)
     # a default model is not named in the label
-    assert fd.label == "text_fd" and fd.models == ("all-minilm-l6-v2",) and fd.model == "all-minilm-l6-v2"
+    assert fd.label == "text_fd" and fd.models == ("all-minilm-l6-v2",) and fd.embedder == "all-minilm-l6-v2"
     assert fd.params() == {"embedder": "all-minilm-l6-v2", "real": "real.txt", "real_system": None, "by_emotion": False}
     assert contradiction.label == "text_contradiction" and contradiction.models == ("distilroberta-nli",)
     assert contradiction.params() == {"nli": "distilroberta-nli", "max_turns": 2}
