@@ -32,7 +32,7 @@ cell starting with ``= + - @``, tab or CR gets a leading ``'``, see :mod:`emoeva
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,10 +93,16 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 @dataclass
 class Results:
-    """A run's results table (long form) and its run manifest."""
+    """A run's results table (long form) and its run manifest.
+
+    ``corpus_draws``: the resampled values behind each corpus interval, keyed by (metric label, system, target
+    emotion or None, sub-metric) (:mod:`emoeval.runner.draws`; saved under ``artifacts/bootstrap/`` by
+    :meth:`write`, read back by :func:`load_results`); what ``emoeval gate`` compares corpus metrics with.
+    """
 
     table: pd.DataFrame
     run: dict[str, Any]
+    corpus_draws: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -150,8 +156,18 @@ class Results:
                 temporary.replace(folder / name)
             finally:
                 temporary.unlink(missing_ok=True)
+        self._write_draws(folder)
         atomic_write_text(folder / RUN_JSON, json.dumps(self.run, indent=2, sort_keys=True, default=str) + "\n")
         return folder
+
+    def _write_draws(self, folder: Path) -> None:
+        from emoeval.runner.draws import save_corpus_draws
+
+        by_metric: dict[str, dict[tuple[Any, ...], Any]] = {}
+        for (metric, *key), found in self.corpus_draws.items():
+            by_metric.setdefault(metric, {})[tuple(key)] = found
+        for metric, draws in by_metric.items():
+            save_corpus_draws(folder, metric, draws, config_hash=str(self.run.get("config_hash", "")))
 
     def _write_parquet(self, path: Path) -> None:
         self.table.to_parquet(path, index=False)
@@ -176,4 +192,7 @@ def load_results(path: str | Path) -> Results:
     table = pd.read_parquet(parquet)
     run_file = folder / RUN_JSON
     run = json.loads(run_file.read_text()) if run_file.exists() else {}
-    return Results(table=results_frame(table.to_dict(orient="records")), run=run)
+    from emoeval.runner.draws import load_corpus_draws
+
+    draws = load_corpus_draws(folder, config_hash=run.get("config_hash"))
+    return Results(table=results_frame(table.to_dict(orient="records")), run=run, corpus_draws=draws)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from emoeval.artifacts import save_artifacts
 from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
+from emoeval.runner.draws import CorpusDraws
 from emoeval.runner.keys import (
     SCORE_RECORD_FORMAT,
     config_hash,
@@ -81,6 +82,7 @@ class Runner:
         self.run_id = f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{self.config_hash[:8]}"
         self.created_at = self.started.isoformat(timespec="seconds")
         self._folder: RunFolder | None = None  # the locked output folder while the run scores
+        self._draws: dict[tuple[str, str, str | None, str], CorpusDraws] = {}  # corpus bootstrap draws
         from emoeval.samples import MediaTypes
 
         self._media = MediaTypes()
@@ -156,7 +158,7 @@ class Runner:
             table=table,
             cache=self.cache,
         )
-        return Results(table=table, run=run)
+        return Results(table=table, run=run, corpus_draws=dict(self._draws))
 
     def _flush(self, rows: list[dict[str, Any]]) -> None:
         if self._folder is not None:
@@ -263,6 +265,7 @@ class Runner:
         metric = entry.metric
         assert isinstance(metric, CorpusMetric)
         rows: list[dict[str, Any]] = []
+        draws: dict[tuple[str, str | None, str], CorpusDraws] = {}
         if entry.n_samples:
             metric.setup(context, self.samples)
         with self._progress_bar(entry.n_samples, metric.label) as bar:
@@ -284,7 +287,10 @@ class Runner:
                     emotions = sorted({s.target_emotion for s, _ in scored if s.target_emotion is not None})
                     groups += [(e, [state for s, state in scored if s.target_emotion == e]) for e in emotions]
                 for emotion, states in groups:
-                    rows.extend(rows_of.corpus_rows(metric, provenance, system, emotion, states))
+                    rows.extend(rows_of.corpus_rows(metric, provenance, system, emotion, states, draws=draws))
+        # the draws behind each corpus interval, for gates comparing runs (emoeval.runner.draws)
+        # (Results.write saves them to <out>/artifacts/bootstrap/)
+        self._draws.update({(metric.label, *key): found for key, found in draws.items()})
         self._flush([row for row in rows if row["scope"] == "sample"])
         return rows
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from emoeval.reference_models.base import ModelPool
+    from emoeval.runner.draws import CorpusDraws
     from emoeval.samples import Sample
     from emoeval.stats.aggregate import BootstrapSettings
 
@@ -215,9 +216,18 @@ class RowBuilder:
         return rows
 
     def corpus_rows(
-        self, metric: CorpusMetric, provenance: Provenance, system: str, emotion: str | None, states: list[Any]
+        self,
+        metric: CorpusMetric,
+        provenance: Provenance,
+        system: str,
+        emotion: str | None,
+        states: list[Any],
+        *,
+        draws: dict[tuple[str, str | None, str], CorpusDraws] | None = None,
     ) -> list[dict[str, Any]]:
-        """A corpus metric's value on one system's (or one of its emotions') states, with its interval."""
+        """A corpus metric's value on one system's (or one of its emotions') states, with its interval; the
+        resampled values behind the interval go into ``draws`` by (system, emotion, sub-metric) when given."""
+        from emoeval.runner.draws import DrawRecorder
         from emoeval.stats.aggregate import corpus_interval
 
         common = {"system": system, "scope": "system", "statistic": "corpus", "target_emotion": emotion}
@@ -232,7 +242,7 @@ class RowBuilder:
                     error="no sample of this system could be used (see the error rows)",
                 )
             ]
-        compute = functools.partial(metric.compute, emotion=emotion)
+        compute = DrawRecorder(functools.partial(metric.compute, emotion=emotion))
         # The metric's interval kind (what it covers: emoeval.stats.aggregate.INTERVAL_ESTIMANDS), within each
         # output's declared range; none at all when the run asks for no resamples.
         estimates = corpus_interval(
@@ -243,6 +253,14 @@ class RowBuilder:
             bounds={output.name: output.range for output in metric.spec.outputs},
             max_resamples=metric.max_resamples,
         )
+        if draws is not None:
+            recorded = compute.draws(
+                interval=metric.interval,
+                n_states=len(states),
+                settings=self.bootstrap,
+                max_resamples=metric.max_resamples,
+            )
+            draws.update({(system, emotion, name): found for name, found in recorded.items()})
         warning = "; ".join(metric.corpus_warnings(states, emotion=emotion)) or None
         return [
             self.row(
