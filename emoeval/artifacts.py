@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from emoeval.atomic import atomic_write
 from emoeval.metric import SampleScore
 
 if TYPE_CHECKING:
@@ -193,14 +192,7 @@ def save_artifacts(
         arrays.update(
             __metric__=np.array(metric_label), __sample_id__=np.array(sample_id), __config_hash__=np.array(config_hash)
         )
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".artifact.", suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda out, arrays=arrays: np.savez_compressed(out, **arrays))  # type: ignore[misc]
         written.append(path)
     return written
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emoeval.artifacts import ARTIFACTS_DIR, artifact_path
+from emoeval.atomic import atomic_write
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,14 +158,7 @@ def save_corpus_draws(
         __config_hash__=np.array(config_hash),
         __index__=np.array(json.dumps(index, sort_keys=True)),
     )
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".draws.", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda out: np.savez_compressed(out, **arrays))  # type: ignore[arg-type]
     return path
 
 

@@ -23,28 +23,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+from emoeval.atomic import atomic_write_text
 from emoeval.errors import RunConfigError
 
 PARTIAL_ROWS = "rows.partial.jsonl"
 RUN_PARTIAL_JSON = "run.partial.json"
 LOCK_FILE = ".emoeval.lock"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename: readers see the old or
-    the new file, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _not_writable(folder: Path, exc: OSError) -> RunConfigError:
