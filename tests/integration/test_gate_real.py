@@ -157,7 +157,10 @@ def test_five_samples_with_a_small_real_difference_are_inconclusive_with_the_mde
         f"20 people: {everyone.verdict}, d {everyone.difference:.4f}; 5: {verdict.verdict}, d {verdict.difference:.4f}"
     )
     assert verdict.n_pairs == 5 and verdict.verdict == "inconclusive"
-    assert verdict.mde is not None and verdict.mde > 0 and verdict.n_needed is not None and verdict.n_needed > 5
+    assert verdict.mde is not None and verdict.n_needed is not None and verdict.n_needed > 5
+    # the README's figures
+    assert everyone.difference == pytest.approx(-0.0065, abs=5e-4)
+    assert verdict.mde == pytest.approx(0.0041, abs=5e-4) and verdict.n_needed == 10
     assert "inconclusive" in result.summary()
 
 
