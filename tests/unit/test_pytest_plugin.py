@@ -12,7 +12,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example_generator_test.py"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "generator_example.py"
 
 #: a test file scoring in-memory replies with a model-free corpus metric, gated against --emoeval-baseline
 REPLIES_TEST = """
