@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -31,6 +32,17 @@ def test_replies(emoeval_score, emoeval_gate, tmp_path):
 """
 VARIED = "Oh no, I'm so sorry.|That is wonderful news!|Why would they do that?|Take care, friend.|" * 3
 GENERIC = "I don't know.|" * 12
+
+
+@pytest.fixture(autouse=True)
+def _nothing_imported_in_process(pytester):
+    """Everything runs in subprocesses: a module first imported here, after pytester's snapshot of sys.modules, is
+    dropped when pytester tears down, and a later import of numpy in this process then fails ("cannot load module
+    more than once"), breaking every test module that runs after this one."""
+    before = set(sys.modules)
+    yield
+    added = sorted(set(sys.modules) - before)
+    assert not added, f"imported in the test process (run it in a subprocess instead): {added[:8]}"
 
 
 @pytest.fixture
@@ -86,30 +98,26 @@ def test_a_baseline_with_stale_provenance_is_refused(replies, tmp_path):
     result.stdout.fnmatch_lines(["*metric_version*"])
 
 
-def test_the_plugin_and_the_cli_reach_the_same_verdicts(replies, tmp_path):
-    from click.testing import CliRunner
-
-    from emoeval.cli import main
-
+def test_the_plugin_and_the_cli_reach_the_same_verdicts(pytester, replies, tmp_path):
     baseline = tmp_path / "baseline.csv"
     replies(VARIED, f"--emoeval-baseline={baseline}", "--emoeval-update-baseline").assert_outcomes(passed=1)
     half = "|".join(VARIED.split("|")[:6] + GENERIC.split("|")[:6])
     replies(half, f"--emoeval-baseline={baseline}", "--emoeval-policy=" + str(_lenient_policy(tmp_path)))
     plugin = json.loads((tmp_path / "verdicts.json").read_text())
-    cli = CliRunner().invoke(
-        main,
-        [
-            "gate",
-            str(tmp_path / "results"),
-            "--baseline",
-            str(baseline),
-            "--out",
-            str(tmp_path / "cli"),
-            "--policy",
-            str(_lenient_policy(tmp_path)),
-        ],
+    # the console script, as CI runs it (in this process it would import numpy after pytester's snapshot)
+    emoeval_cli = shutil.which("emoeval", path=str(Path(sys.executable).parent)) or "emoeval"
+    cli = pytester.run(
+        emoeval_cli,
+        "gate",
+        str(tmp_path / "results"),
+        "--baseline",
+        str(baseline),
+        "--out",
+        str(tmp_path / "cli"),
+        "--policy",
+        str(_lenient_policy(tmp_path)),
     )
-    assert cli.exit_code in (0, 1), cli.output
+    assert cli.ret in (0, 1), cli.stdout.str() + cli.stderr.str()
     from_cli = json.loads((tmp_path / "cli" / "gate.json").read_text())["verdicts"]
     keys = ("metric", "sub_metric", "system", "verdict", "difference", "ci_low", "ci_high", "margin")
     assert [{k: v[k] for k in keys} for v in plugin] == [{k: v[k] for k in keys} for v in from_cli]
