@@ -53,7 +53,7 @@ class _Session:
     folder: Path
     pool: ModelPool | None = None
     scored: list[Results] = field(default_factory=list)
-    written: int = 0
+    materialised: int = 0  # in-memory output sets written so far (each gets its own folder)
 
     def model_pool(self) -> ModelPool:
         if self.pool is None:
@@ -159,8 +159,9 @@ def _samples(outputs: Any, session: _Session) -> Any:
     if items and isinstance(items[0], Mapping):
         import pandas as pd
 
-        folder = session.folder / f"outputs_{len(session.scored):04d}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = session.folder / f"outputs_{session.materialised:04d}"
+        session.materialised += 1
+        folder.mkdir(parents=True)
         return pd.DataFrame(materialise(items, folder))
     return items
 
