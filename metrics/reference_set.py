@@ -306,8 +306,17 @@ class FeatureSetMetric(ReferenceSetMetric):
 class FrechetMetric(ReferenceSetMetric):
     """Fréchet distance between the system's feature distribution and the reference's (one output)."""
 
-    #: appended to small-sample warnings: an unbiased metric to read instead
-    _unbiased_hint: ClassVar[str] = ""
+    #: the unbiased metric (KID) to read beside this one, named in small-sample warnings — only with the default
+    #: embedder, as before the embedder became a parameter (the other embedders' FDs had no KID hint), so
+    #: warnings stay comparable with earlier runs
+    unbiased_companion: ClassVar[str | None] = None
+
+    @property
+    def _unbiased_hint(self) -> str:
+        default = next(p.default for p in self.parameters() if p.name == "embedder")
+        if self.unbiased_companion is None or self.embedder != default:
+            return ""
+        return f"; read {self.unbiased_companion} (unbiased) beside it"
 
     def _reset_reference(self) -> None:
         self._stats: dict[str | None, FrechetStats] = {}

@@ -106,6 +106,7 @@ class FaceFD(FrechetMetric):
         citation="Heusel et al. 2017, NeurIPS; Parmar et al. 2022, CVPR (clean-fid)",
     )
     model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
+    unbiased_companion = "face_kid"
     aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "face_fid": {},
         # the identity FD was computed over the whole set only
@@ -122,8 +123,6 @@ class FaceFD(FrechetMetric):
         by_emotion: bool = True,
     ) -> None:
         super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
-        # the KID hint as before the embedder became a parameter (identity and expression FD had none)
-        self._unbiased_hint = "; read face_kid (unbiased) beside it" if embedder == INCEPTION else ""  # type: ignore[misc]
 
 
 class FaceKID(KernelDistanceMetric):

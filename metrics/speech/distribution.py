@@ -80,6 +80,7 @@ class SpeechFD(FrechetMetric):
         citation="Kilgour et al. 2019 (FAD); Radford et al. 2023 (Whisper); Heusel et al. 2017 (Fréchet distance)",
     )
     model_params: ClassVar[Mapping[str, str]] = {"embedder": EMBEDDER_ROLE}
+    unbiased_companion = "speech_kid"
     aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         # SpeakerFD was computed over the whole set only
         "speech_speaker_fd": {"embedder": "resemblyzer-ge2e", "by_emotion": False},
@@ -94,10 +95,6 @@ class SpeechFD(FrechetMetric):
         by_emotion: bool = True,
     ) -> None:
         super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
-        # the wording of the small-sample warning as before the embedder became a parameter (no hint for the
-        # speaker encoders, which had their own metric), so results stay comparable with earlier runs
-        hint = "; read speech_kid (unbiased) beside it" if embedder == WHISPER_ENCODER else ""
-        self._unbiased_hint = hint  # type: ignore[misc]
 
 
 class SpeechKID(KernelDistanceMetric):
