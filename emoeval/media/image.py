@@ -50,6 +50,32 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     return array
 
 
+def perceptual_hash(data: bytes, name: str, hash_size: int = 8, *, mirrored: bool = False) -> np.ndarray:
+    """The pHash bits (bool, ``hash_size`` × ``hash_size``; 64 bits by default) of an encoded image.
+
+    The image is decoded by :func:`decode_image` (EXIF orientation applied, 16-bit scaled), turned to Pillow
+    grayscale (``L``: ITU-R 601-2 luma), shrunk to ``4·hash_size`` square (32×32) with Pillow's Lanczos filter
+    (what ``imagehash`` calls ANTIALIAS) and hashed by :func:`emoeval.functional.image_hash.dct_hash`. For 8-bit
+    RGB or grayscale files without an EXIF rotation the bits equal ``imagehash.phash(PIL.Image.open(file))``.
+    ``mirrored=True`` hashes the left–right mirror image instead (the 32×32 grayscale flipped): pHash is not
+    flip-invariant, so this is how a mirrored copy is found. Compare hashes with
+    :func:`~emoeval.functional.image_hash.hamming`. Raises :class:`SampleInputError` naming ``name`` for an
+    empty, truncated or undecodable file.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from emoeval.functional.image_hash import HIGHFREQ_FACTOR, dct_hash
+
+    if isinstance(hash_size, bool) or not isinstance(hash_size, int) or hash_size < 2:
+        raise ValueError(f"hash_size must be an integer ≥ 2, got {hash_size!r}")
+    side = HIGHFREQ_FACTOR * hash_size
+    gray = Image.fromarray(decode_image(data, name)).convert("L")
+    small = np.asarray(gray.resize((side, side), Image.Resampling.LANCZOS), dtype=np.float64)
+    # flipping after the resize: Lanczos is symmetric, so this is the hash of the flipped file
+    return dct_hash(np.fliplr(small) if mirrored else small, hash_size)
+
+
 def _grey16_to_rgb8(values: np.ndarray, name: str) -> np.ndarray:
     """A 16-bit greyscale image (any byte order; or int32 holding 0–65535) as 8-bit RGB: ``round(v / 257)``.
 
