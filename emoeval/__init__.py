@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from emoeval.api import score
     from emoeval.labels import normalize_label
     from emoeval.metric import CorpusMetric, MetricSpec, Output, SampleMetric, SampleScore
+    from emoeval.metrics.augmentation.run import augment
     from emoeval.reports.html import report
     from emoeval.results import Results, load_results
     from emoeval.samples import Sample, load_samples, read_manifest
 
 _LAZY: dict[str, str] = {
     "score": "emoeval.api",
+    "augment": "emoeval.metrics.augmentation.run",
     "load_results": "emoeval.results",
     "report": "emoeval.reports.html",
     "Results": "emoeval.results",
@@ -47,6 +49,7 @@ __all__ = [
     "SampleMetric",
     "SampleScore",
     "__version__",
+    "augment",
     "load_results",
     "load_samples",
     "normalize_label",

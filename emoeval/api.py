@@ -111,31 +111,17 @@ def score(
         model_pool: reuse models already loaded by an earlier call in this process.
     """
     from emoeval.cache import OutputCache, default_cache_dir
-    from emoeval.reference_models.base import ModelPool
-    from emoeval.reference_models.store import WeightStore, default_models_dir, network_allowed_by_env
     from emoeval.runner import Runner
     from emoeval.samples import load_samples
     from emoeval.stats.aggregate import BootstrapSettings
 
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
-    allow_network = network_allowed_by_env() if allow_network is None else allow_network
-    if not (model_pool.store.allow_network if model_pool is not None else allow_network):
-        # an offline run: switch the libraries' phone-home paths off before any of them is imported
-        from emoeval.offline import apply_offline_environment
-
-        apply_offline_environment()
+    model_pool = build_model_pool(model_pool, weights=weights, models_dir=models_dir, allow_network=allow_network)
     sample_list = load_samples(samples, label_set=label_set)
     metric_list = resolve_metrics(
         metrics, sample_list, real=real, real_system=real_system, emotion_reference=emotion_reference, params=params
     )
-    if model_pool is None:
-        store = WeightStore(
-            models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
-            allow_network=allow_network,
-            explicit={name: Path(path) for name, path in (weights or {}).items()},
-        )
-        model_pool = ModelPool(store)
     cache = OutputCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
     from emoeval.reference_models.emotion_probe import attach_emotion_probes
 
@@ -155,3 +141,30 @@ def score(
         source=str(Path(samples).resolve()) if isinstance(samples, str | Path) else type(samples).__name__,
     )
     return runner.run()
+
+
+def build_model_pool(
+    model_pool: ModelPool | None,
+    *,
+    weights: Mapping[str, str | Path] | None,
+    models_dir: str | Path | None,
+    allow_network: bool | None,
+) -> ModelPool:
+    """The given pool, or a new one on a weight store with these settings; an offline run switches the libraries'
+    phone-home paths off first, before any of them is imported."""
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.reference_models.store import WeightStore, default_models_dir, network_allowed_by_env
+
+    allow_network = network_allowed_by_env() if allow_network is None else allow_network
+    if not (model_pool.store.allow_network if model_pool is not None else allow_network):
+        from emoeval.offline import apply_offline_environment
+
+        apply_offline_environment()
+    if model_pool is not None:
+        return model_pool
+    store = WeightStore(
+        models_dir=Path(models_dir) if models_dir is not None else default_models_dir(),
+        allow_network=allow_network,
+        explicit={name: Path(path) for name, path in (weights or {}).items()},
+    )
+    return ModelPool(store)

@@ -1,4 +1,5 @@
-"""Pluggable metric modules, by modality: face/, speech/, text/ (multimodal/ and augmentation/ arrive later).
+"""Pluggable metric modules, by modality: face/, speech/, text/, and augmentation/ (generated data as training
+data; multimodal/ arrives later).
 
 Each metric is a small class with a frozen spec (:class:`emoeval.metric.MetricSpec`) whose maths lives in a
 pure function beside it. Metrics are registered as entry points in the group ``emoeval.metrics``.

@@ -10,6 +10,7 @@ paired test against scipy.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -360,3 +361,28 @@ def test_equivalent_fraction_interpolates_the_real_only_curve():
     assert aug.equivalent_fraction(fractions, curve, 0.625)[0] == pytest.approx(np.interp(0.625, curve, fractions))
     assert aug.equivalent_fraction(fractions, curve, 0.9) == (pytest.approx(float("nan"), nan_ok=True), "above curve")
     assert aug.equivalent_fraction(fractions, curve, 0.3)[1] == "below curve"
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_classification_scores_equal_sklearns_metrics(case):
+    # the fast confusion-matrix computation against scikit-learn on random folds: classes missing from y_true,
+    # predicted labels the fold lacks, a label only predicted, one-class folds
+    rng = np.random.default_rng(case)
+    vocabulary = ["angry", "happy", "neutral", "sad", "surprise"]
+    n = int(rng.integers(1, 30))
+    true = rng.choice(vocabulary[: int(rng.integers(1, 5))], n)
+    pred = np.where(rng.random(n) < 0.6, true, rng.choice(vocabulary, n))
+    found = aug.classification_scores(true, pred, vocabulary[:4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert found[("accuracy", None)] == pytest.approx(accuracy_score(true, pred), abs=1e-12)
+        assert found[("balanced_accuracy", None)] == pytest.approx(balanced_accuracy_score(true, pred), abs=1e-12)
+        assert found[("macro_f1", None)] == pytest.approx(
+            f1_score(true, pred, average="macro", zero_division=0.0), abs=1e-12
+        )
+        recalls = recall_score(true, pred, labels=vocabulary[:4], average=None, zero_division=0.0)
+    for emotion, expected in zip(vocabulary[:4], recalls, strict=True):
+        if emotion in set(true.tolist()):
+            assert found[("recall", emotion)] == pytest.approx(expected, abs=1e-12)
+        else:
+            assert math.isnan(found[("recall", emotion)])
