@@ -379,7 +379,7 @@ def report_command(
     prosody_plots: int,
     alpha: float,
 ) -> None:
-    """Render RESULTS (a folder written by `emoeval score`) as one self-contained HTML page."""
+    """Render RESULTS (a folder written by `emoeval score` or `emoeval augment`) as one self-contained HTML page."""
     from emoeval.reports.html import report
 
     written = report(

@@ -96,7 +96,7 @@ def augment_command(
     more generated sets (its system column names them). Prints the overview and writes the long results table.
     """
     from emoeval.metrics.augmentation.run import augment
-    from emoeval.metrics.augmentation.summary import render_overview
+    from emoeval.reports.augmentation_overview import render_overview
 
     options: dict[str, object] = {}
     if (fractions := _floats(real_fractions, "--real-fractions")) is not None:

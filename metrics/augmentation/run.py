@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emoeval.augmentation_rows import KIND
 from emoeval.errors import RunConfigError, SampleInputError
 
 if TYPE_CHECKING:
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
     from emoeval.reference_models.base import ModelPool
     from emoeval.results import Results
     from emoeval.samples import Sample
-
-#: run.json "kind" of an augmentation study (a scoring run has none)
-KIND = "augmentation"
 
 
 def _load(source: Any, label_set: str | None, what: str) -> list[Sample]:

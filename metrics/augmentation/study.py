@@ -42,6 +42,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from emoeval.augmentation_rows import (
+    CLASS_BALANCE,
+    CROSS_DOMAIN,
+    EFFICIENCY,
+    FEATURES,
+    FIDELITY,
+    GAIN,
+    HEADLINE_SCORE,
+    LABEL_NOISE,
+    MEMORISATION,
+    PROTOCOL,
+)
 from emoeval.errors import RunConfigError
 
 if TYPE_CHECKING:
@@ -51,18 +63,6 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
 
 METRIC_VERSION = "1"
-PROTOCOL = "augmentation_protocol"
-GAIN = "augmentation_gain"
-EFFICIENCY = "augmentation_label_efficiency"
-CROSS_DOMAIN = "augmentation_cross_domain"
-FIDELITY = "augmentation_fidelity"
-LABEL_NOISE = "augmentation_label_noise"
-CLASS_BALANCE = "augmentation_class_balance"
-MEMORISATION = "augmentation_memorisation"
-FEATURES = "augmentation_features"
-#: score names of the protocol (overall) — per-class recall comes with ``target_emotion``
-SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
-HEADLINE_SCORE = "balanced_accuracy"
 
 
 @dataclass(frozen=True)

@@ -146,8 +146,8 @@ def render_overview(results: Results | pd.DataFrame) -> str:
             ]
         )
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) for i in range(len(header))]
-    text = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    text = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     first = overview.iloc[0]
     notes = [
         f"balanced accuracy; [..] across group-aware splits (label noise, flagged: Wilson); gain at "
