@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from emoeval.stats.proportion import wilson_interval
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -87,24 +89,6 @@ def _pick_metric(table: pd.DataFrame, metric: str | None, candidates: Sequence[s
     return found[0]
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson's score interval of a share of successes (Wilson 1927): never of zero width, unlike a bootstrap of
-    all-correct (or all-wrong) samples, which is [1, 1] however few they are.
-
-    >>> [round(x, 3) for x in wilson_interval(4, 4)]
-    [0.51, 1.0]
-    """
-    from scipy.stats import norm
-
-    if n <= 0:
-        return math.nan, math.nan
-    z = float(norm.ppf(0.5 + confidence / 2))
-    share = successes / n
-    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _checks(
     table: pd.DataFrame,
     metric: str,
@@ -132,7 +116,7 @@ def _checks(
         n = 0 if pd.isna(row.n) else int(row.n)
         if binary and n > 0 and row.sub_metric == sub_metric:
             # a share of 0/1 outcomes: the table's bootstrap interval collapses when all agree; take Wilson's too
-            wilson_low, wilson_high = wilson_interval(round(float(row.value) * n), n, confidence)
+            wilson_low, wilson_high = wilson_interval(round(float(row.value) * n), n, confidence=confidence)
             low = wilson_low if math.isnan(low) else min(low, wilson_low)
             high = wilson_high if math.isnan(high) else max(high, wilson_high)
         if not (math.isnan(low) or math.isnan(high)) and low >= at_least:

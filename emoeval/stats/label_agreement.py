@@ -27,6 +27,7 @@ import pandas as pd
 from emoeval.errors import UnknownLabelError
 from emoeval.labels import CANONICAL_LABELS, normalize_label
 from emoeval.stats._result import StatsError, StatsResult
+from emoeval.stats.proportion import wilson_interval
 
 # CREMA-D's tabulatedVotes.csv counts votes in one-letter columns; these are the dataset's three-letter codes
 # (ANG, DIS, ...) that `normalize_label(code, dataset="crema-d")` knows.
@@ -239,20 +240,6 @@ def _bootstrap_means(values: np.ndarray, *, n_boot: int, confidence: float, seed
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail], axis=0)
     return low, high
-
-
-def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (Wilson 1927); (nan, nan) when n = 0."""
-    from scipy import stats
-
-    if n == 0:
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    p = successes / n
-    denominator = 1.0 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return centre - half, centre + half
 
 
 @dataclass

@@ -592,7 +592,7 @@ def _label_noise_rows(
     import numpy as np
 
     from emoeval.functional.augmentation import fit_probe, label_noise
-    from emoeval.stats.label_agreement import wilson_interval
+    from emoeval.stats.proportion import wilson_interval
 
     known = np.isin(synth.labels, real.labels)
     if not known.any():
@@ -672,7 +672,7 @@ def _memorisation_rows(
     import numpy as np
 
     from emoeval.functional.augmentation import distance_to_closest_record, memorisation_against_real
-    from emoeval.stats.label_agreement import wilson_interval
+    from emoeval.stats.proportion import wilson_interval
 
     rows: list[dict[str, Any]] = []
     splits = [str(real.samples[i].meta.get("split", "")).strip().lower() for i in real.ids]
