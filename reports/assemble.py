@@ -1,7 +1,8 @@
 """Everything a report shows, computed from a results folder: :func:`build_report_data` calls each section's
 plain function (header, notices, leaderboard, per-emotion breakdown, distributions, prosody, analyses,
 gallery) and collects their outputs in one :class:`ReportData`, which the template renders and the JSON twin
-serialises.
+serialises. An augmentation study (``run.json`` kind "augmentation") gets :func:`build_augmentation_data`: its
+own section (:mod:`emoeval.reports.augmentation`) instead of the scoring sections.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emoeval.reports.analyses import Analyses, analysis_items, build_analyses, load_analysis_files
+from emoeval.reports.augmentation import (
+    FLAGGED_PER_SET,
+    AugmentationSection,
+    attach_flagged_media,
+    augmentation_header,
+    augmentation_notices,
+    augmentation_section,
+    is_augmentation,
+    media_refs,
+    set_order,
+)
 from emoeval.reports.breakdown import ConfusionMatrix, EmotionTable, confusion_matrices, emotion_tables
 from emoeval.reports.distributions import CorpusSummary, Distribution, corpus_summaries, sample_distributions
 from emoeval.reports.gallery import Gallery, attach_media, find_samples, select_gallery
@@ -73,6 +85,8 @@ class ReportData:
     gallery: Gallery | None
     colors: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the augmentation-study section (a run.json of kind "augmentation"); None for a scoring run
+    augmentation: AugmentationSection | None = None
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -102,6 +116,16 @@ def build_report_data(
 ) -> tuple[ReportData, tuple[int, int]]:
     """All sections of a report on ``results`` (media encoded for a report written into ``report_dir``), and
     the bytes and number of media files embedded."""
+    if is_augmentation(results.run):
+        return build_augmentation_data(
+            results,
+            options=options,
+            report_dir=report_dir,
+            generated_at=generated_at,
+            results_dir=results_dir,
+            analyses=analyses,
+            skip_files=skip_files,
+        )
     table = results.table
     confidence, n_resamples, seed = _bootstrap(results)
     samples, sample_note = find_samples(
@@ -189,3 +213,68 @@ def build_report_data(
         else []
     )
     return data, embedded_totals(refs)
+
+
+def build_augmentation_data(
+    results: Results,
+    *,
+    options: ReportOptions,
+    report_dir: Path,
+    generated_at: str,
+    results_dir: Path | None = None,
+    analyses: Sequence[Any] = (),
+    skip_files: Sequence[Path] = (),
+) -> tuple[ReportData, tuple[int, int]]:
+    """The report of an augmentation study (``run.json`` kind "augmentation"): header, notices, the study's
+    section (:mod:`emoeval.reports.augmentation`) and provenance; the scoring sections (leaderboards, per-sample
+    distributions, the sample gallery) stay empty, since the study's rows are not system scores of samples.
+    ``options.per_cell`` 0 shows no flagged-sample media (the flagged samples are listed either way)."""
+    section = augmentation_section(
+        results,
+        results_dir=results_dir,
+        per_set=FLAGGED_PER_SET if options.per_cell > 0 else 0,
+        label_set=options.label_set,
+    )
+    encoder = MediaEncoder(
+        MediaSettings(link=options.link_media, thumb_px=options.thumb_px, audio_seconds=options.audio_seconds),
+        report_dir,
+    )
+    section = attach_flagged_media(section, encoder)
+    items, file_notes = ([], []) if results_dir is None else load_analysis_files(results_dir, skip=skip_files)
+    found = build_analyses([*items, *analysis_items(analyses)])
+    found = Analyses(found.calibrations, found.comparisons, found.metas, tuple(file_notes))
+    extra = [Notice("warning", "report", note) for note in file_notes]
+    if section.media_note:
+        extra.append(Notice("info", "flagged samples", section.media_note))
+    if options.worst or options.worst_by:
+        extra.append(Notice("info", "report", "--worst/--worst-by rank a scoring run's gallery; a study has none"))
+    header = build_header(
+        results,
+        title=options.title or f"emoeval augmentation study · {results.run_id or 'results'}",
+        generated_at=generated_at,
+    )
+    data = ReportData(
+        header=augmentation_header(header, results, section),
+        notices=tuple(augmentation_notices(results, extra)),
+        leaderboards=(),
+        emotion_tables=(),
+        confusions=(),
+        distributions=(),
+        corpus=(),
+        prosody=(),
+        prosody_note="",
+        significance=(),
+        analyses=found,
+        gallery=None,
+        colors=system_colors(set_order(section)),
+        settings={
+            "per_cell": options.per_cell,
+            "worst": 0,
+            "worst_by": None,
+            "link_media": options.link_media,
+            "alpha": options.alpha,
+            "confidence": section.confidence,
+        },
+        augmentation=section,
+    )
+    return data, embedded_totals(media_refs(section))

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emoeval.reports import figures, plots
+from emoeval.reports import augmentation, figures, plots
 from emoeval.reports.assemble import ReportData, ReportOptions, build_report_data
 from emoeval.reports.formatting import (
     arrow,
@@ -89,7 +89,9 @@ def environment() -> jinja2.Environment:
         heat=plots.heat_color,
         heat_text=plots.heat_text_color,
     )
-    env.globals.update(figures=figures, pairwise_matrix=pairwise_matrix, goodness=plots.goodness)
+    env.globals.update(
+        figures=figures, study_figures=augmentation, pairwise_matrix=pairwise_matrix, goodness=plots.goodness
+    )
     return env
 
 
@@ -157,7 +159,9 @@ def report(
     results_dir: str | Path | None = None,
 ) -> ReportFiles:
     """Write an HTML report of ``results`` (a :class:`~emoeval.results.Results` or a results folder) to
-    ``path``, and its JSON twin beside it (``report.html`` → ``report.json``).
+    ``path``, and its JSON twin beside it (``report.html`` → ``report.json``). The results of an augmentation
+    study (``emoeval augment``; ``run.json`` kind "augmentation") get the study's sections instead of the
+    scoring ones (:mod:`emoeval.reports.augmentation`).
 
     Args:
         per_cell: gallery samples per system × target emotion (0: no gallery).

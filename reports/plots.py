@@ -1,5 +1,6 @@
 """Plots as small hand-written inline SVG: box-and-strip plots, interval (forest) plots, scatter plots with a
-fitted line, line plots (F0 contours), and the colour scale of heatmap cells.
+fitted line, line plots (F0 contours), lines with interval bands (gain curves), histograms of a set against a
+reference set (distances to the closest real record), and the colour scale of heatmap cells.
 
 Hand-written rather than matplotlib: the SVG is a few kilobytes, takes its fonts and colours from the page's
 CSS, is identical for identical inputs, and needs no import of a plotting library. Every text that ends up in
@@ -33,6 +34,8 @@ WIDTH = 900
 LABEL_LIMIT = 40
 RIGHT = 24
 GOLDEN = 0.6180339887498949
+#: the grey of a reference set (real data, a baseline) drawn beside the palette's colours
+REFERENCE_COLOR = "#8a94a3"
 
 
 def system_colors(systems: Sequence[str]) -> dict[str, str]:
@@ -377,6 +380,204 @@ def scatter_plot(
     body += [_paths(item, x_scale, y_scale) for item in lines]
     body += _legend([(s.label, s.color, s.dashed) for s in lines], left + 4, 10)
     return _svg(height, body, f"{y_label} against {x_label}", width)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A line with an interval band around it and a marker per point: ``titles`` are the markers' hover texts,
+    ``solid`` says which markers are filled (the others are drawn open)."""
+
+    series: Series
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+    titles: tuple[str, ...] = ()
+    solid: tuple[bool, ...] = ()
+
+
+def band_plot(
+    bands: Sequence[Band],
+    x_label: str,
+    y_label: str,
+    *,
+    reference: float | None = None,
+    width: int = 520,
+    height: int = 280,
+) -> Markup:
+    """Lines over a shared x axis, each with its interval as a shaded band and a marker per point (hover: its
+    title), a legend above and an optional horizontal reference line (no change)."""
+    left, top = 56, 12 + 16 * len(bands)
+    bottom = height - 40
+    xs = [v for band in bands for v in band.series.x if math.isfinite(v)]
+    ys = [v for band in bands for v in (*band.series.y, *band.low, *band.high) if math.isfinite(v)]
+    if reference is not None:
+        ys.append(reference)
+    x_ticks = nice_ticks(min(xs, default=0.0), max(xs, default=1.0), 5)
+    y_ticks = nice_ticks(min(ys, default=0.0), max(ys, default=1.0), 5)
+    x_scale = Scale(x_ticks[0], x_ticks[-1], left, width - 12)
+    y_scale = Scale(y_ticks[0], y_ticks[-1], bottom, top)
+    body = _y_axis(y_scale, y_ticks, left, width - 12, y_label)
+    body += _x_axis(x_scale, x_ticks, top, bottom, x_label)
+    if reference is not None:
+        y = _num(y_scale(reference))
+        body.append(f'<line class="reference" x1="{left}" x2="{width - 12}" y1="{y}" y2="{y}"/>')
+    for band in bands:
+        points = [
+            (x, lo, hi)
+            for x, lo, hi in zip(band.series.x, band.low, band.high, strict=False)
+            if math.isfinite(lo) and math.isfinite(hi)
+        ]
+        if len(points) >= 2:
+            upper = [f"{_num(x_scale(x))} {_num(y_scale(hi))}" for x, _, hi in points]
+            lower = [f"{_num(x_scale(x))} {_num(y_scale(lo))}" for x, lo, _ in reversed(points)]
+            body.append(
+                f'<path class="band" d="M{"L".join(upper + lower)}z" fill="{band.series.color}">'
+                f"<title>{escape(band.series.label)}: interval</title></path>"
+            )
+    for band in bands:
+        body.append(_paths(band.series, x_scale, y_scale))
+        for index, (x, y) in enumerate(zip(band.series.x, band.series.y, strict=True)):
+            if not (math.isfinite(x) and math.isfinite(y)):
+                continue
+            solid = band.solid[index] if index < len(band.solid) else True
+            title = band.titles[index] if index < len(band.titles) else f"{format_value(x)}, {format_value(y)}"
+            fill = band.series.color if solid else "#ffffff"
+            body.append(
+                f'<circle class="marker" cx="{_num(x_scale(x))}" cy="{_num(y_scale(y))}" r="3.6" fill="{fill}" '
+                f'stroke="{band.series.color}"><title>{escape(title)}</title></circle>'
+            )
+    body += _legend([(b.series.label, b.series.color, b.series.dashed) for b in bands], left + 4, 10)
+    return _svg(height, body, f"{y_label} against {x_label}", width)
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 ticks between ``low`` and ``high`` (> 0); every integer multiple when that gives too few."""
+    ticks: list[float] = []
+    for multiples in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = [
+            m * 10.0**k
+            for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+            for m in multiples
+            if low * (1 - 1e-9) <= m * 10.0**k <= high * (1 + 1e-9)
+        ]
+        if len(ticks) >= 3:
+            break
+    return ticks
+
+
+def histogram_plot(
+    edges: Sequence[float],
+    counts: Sequence[int],
+    reference_counts: Sequence[int],
+    *,
+    label: str,
+    reference_label: str,
+    x_label: str,
+    color: str = PALETTE[0],
+    reference_color: str = REFERENCE_COLOR,
+    log_scale: bool = False,
+    zeros: int = 0,
+    reference_zeros: int = 0,
+    n: int | None = None,
+    reference_n: int | None = None,
+    threshold: float | None = None,
+    threshold_title: str = "",
+    reference_title: str = "",
+    zero_title: str = "value 0",
+    title: str = "",
+    width: int = 520,
+    height: int = 250,
+) -> Markup:
+    """A set's values (bars in ``color``) against a reference set's (a grey step outline) on shared bins.
+
+    ``counts`` / ``reference_counts``: values per bin of ``edges`` (``len(edges) - 1`` each), drawn as shares of
+    each set's size (``n`` / ``reference_n``, default: its counts plus its zeros) so sets of different sizes
+    compare. ``log_scale``: ``edges`` are > 0 and the x axis is log10 with 1-2-5 ticks; zeros, which a log axis
+    cannot place, are counted apart (``zeros`` / ``reference_zeros``) and get a bar of their own left of the axis
+    (hover: ``zero_title``). ``threshold``: a dashed vertical line clamped into the axis (hover:
+    ``threshold_title``), left out when it is None or NaN, or ≤ 0 on a log axis. ``label`` / ``reference_label``
+    name the sets in the legend (with their n) and the bars' hover texts; ``reference_title`` is the outline's
+    hover text; ``title`` the figure's accessible name.
+    """
+    if len(edges) < 2 or len(counts) != len(edges) - 1 or len(reference_counts) != len(edges) - 1:
+        raise ValueError(
+            f"histogram_plot of {label!r}: {len(edges)} edges need {max(0, len(edges) - 1)} counts per set, got "
+            f"{len(counts)} and {len(reference_counts)} reference counts; pass the counts of the same bins (>= 1)"
+        )
+    if log_scale and not edges[0] > 0:
+        raise ValueError(
+            f"histogram_plot of {label!r}: a log axis needs edges > 0, the first is {edges[0]}; count zeros apart "
+            "in zeros= / reference_zeros= and start the edges at the smallest positive value"
+        )
+    n = sum(counts) + zeros if n is None else n
+    reference_n = sum(reference_counts) + reference_zeros if reference_n is None else reference_n
+    left, top = 56, 12 + 16 * 2
+    bottom = height - 40
+    zero_bars = log_scale and (zeros or reference_zeros)
+    start = left + (34 if zero_bars else 0)
+    positions = [math.log10(e) for e in edges] if log_scale else list(edges)
+    x_scale = Scale(positions[0], positions[-1], start + 4, width - 12)
+    n_set, n_reference = max(1, n), max(1, reference_n)
+    shares = [c / n_set for c in counts] + [c / n_reference for c in reference_counts]
+    shares += [zeros / n_set, reference_zeros / n_reference]
+    y_ticks = nice_ticks(0.0, max(shares, default=1.0) or 1.0, 4)
+    y_scale = Scale(0.0, y_ticks[-1], bottom, top)
+    body = _y_axis(y_scale, y_ticks, left, width - 12, "share of the set")
+    if log_scale:
+        for tick in _log_ticks(edges[0], edges[-1]):
+            x = _num(x_scale(math.log10(tick)))
+            body.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{top}" y2="{_num(bottom)}"/>')
+            body.append(f'<text class="tick" x="{x}" y="{_num(bottom + 14)}" text-anchor="middle">{tick:g}</text>')
+        body.append(
+            f'<text class="axis-label" x="{_num((start + width) / 2)}" y="{_num(bottom + 32)}" text-anchor="middle">'
+            f"{escape(x_label)} (log scale)</text>"
+        )
+    else:
+        ticks = nice_ticks(positions[0], positions[-1], 5)
+        x_scale = Scale(ticks[0], ticks[-1], start + 4, width - 12)
+        body += _x_axis(x_scale, ticks, top, bottom, x_label)
+    for index, count in enumerate(counts):
+        if not count:
+            continue
+        x0, x1 = x_scale(positions[index]), x_scale(positions[index + 1])
+        y = y_scale(count / n_set)
+        body.append(
+            f'<rect class="hist" x="{_num(x0)}" y="{_num(y)}" width="{_num(max(x1 - x0 - 0.6, 0.6))}" '
+            f'height="{_num(bottom - y)}" fill="{color}"><title>{escape(label)}: {count} of '
+            f"{n} in [{edges[index]:.3g}, {edges[index + 1]:.3g}]</title></rect>"
+        )
+    step = [f"M{_num(x_scale(positions[0]))} {_num(bottom)}"]
+    for index, count in enumerate(reference_counts):
+        y = _num(y_scale(count / n_reference))
+        step.append(f"L{_num(x_scale(positions[index]))} {y}L{_num(x_scale(positions[index + 1]))} {y}")
+    step.append(f"L{_num(x_scale(positions[-1]))} {_num(bottom)}")
+    body.append(
+        f'<path class="line" d="{"".join(step)}" stroke="{reference_color}">'
+        f"<title>{escape(reference_title or f'{reference_label} (n = {reference_n})')}</title></path>"
+    )
+    if zero_bars:
+        mid = left + 17
+        body.append(f'<text class="tick" x="{mid}" y="{_num(bottom + 14)}" text-anchor="middle">0</text>')
+        for count, total, fill in ((zeros, n_set, color), (reference_zeros, n_reference, reference_color)):
+            if count:
+                y = y_scale(count / total)
+                body.append(
+                    f'<rect class="hist" x="{mid - 9}" y="{_num(y)}" width="18" height="{_num(bottom - y)}" '
+                    f'fill="{fill}"><title>{escape(zero_title)}: {count} of {total}</title></rect>'
+                )
+    if threshold is not None and math.isfinite(threshold) and (threshold > 0 or not log_scale):
+        position = math.log10(threshold) if log_scale else threshold
+        x = _num(x_scale(min(max(position, x_scale.low), x_scale.high)))
+        body.append(
+            f'<line class="threshold" x1="{x}" x2="{x}" y1="{top}" y2="{_num(bottom)}">'
+            f"<title>{escape(threshold_title or f'threshold {threshold:.4g}')}</title></line>"
+        )
+        body.append(f'<text class="note" x="{x}" y="{top - 3}" text-anchor="middle">threshold</text>')
+    body += _legend(
+        [(f"{label} (n = {n})", color, False), (f"{reference_label} (n = {reference_n})", reference_color, False)],
+        left + 4,
+        10,
+    )
+    return _svg(height, body, title or f"histogram of {x_label}: {label} against {reference_label}", width)
 
 
 def heat_color(fraction: float) -> str:
