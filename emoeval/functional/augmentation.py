@@ -360,7 +360,9 @@ def tstr(
       recogniser of real data?).
 
     With ``groups_synth`` (the real group each synthetic sample was generated from) synthetic samples of
-    test-fold groups are dropped from TSTR training and TRTS testing for that split. Metrics: accuracy,
+    test-fold groups are dropped from TSTR training and TRTS testing for that split; a split whose remaining
+    synthetic samples hold fewer than two emotions has no TSTR value (NaN, left out of the mean and of
+    ``n_splits``). TRTS tests only synthetic samples of emotions the real set has. Metrics: accuracy,
     balanced accuracy, macro-F1 and per-class recall (:func:`classification_scores`) over the real label set;
     each row's value is the mean over splits with a percentile interval across splits (not a population CI).
     """
@@ -371,20 +373,32 @@ def tstr(
     for learner in learners:
         per: dict[str, list[dict[tuple[str, str | None], float]]] = {p: [] for p in PROTOCOLS}
         sizes: dict[str, list[tuple[int, int]]] = {p: [] for p in PROTOCOLS}
+        undefined = dict.fromkeys([(m, None) for m in OVERALL_METRICS] + [("recall", c) for c in classes], math.nan)
         for train, test in splits:
             pool = _synth_pool(gr, test, gs, len(xs))
             real_model = fit_probe(xr[train], yr[train], learner=learner, seed=seed)
-            synth_model = fit_probe(xs[pool], ys[pool], learner=learner, seed=seed)
             per["TRTR"].append(classification_scores(yr[test], real_model.predict(xr[test]), classes))
-            per["TSTR"].append(classification_scores(yr[test], synth_model.predict(xr[test]), classes))
-            per["TRTS"].append(classification_scores(ys[pool], real_model.predict(xs[pool]), classes))
             sizes["TRTR"].append((len(train), len(test)))
-            sizes["TSTR"].append((len(pool), len(test)))
-            sizes["TRTS"].append((len(train), len(pool)))
+            # a split whose synthetic pool holds one emotion (its other sources are in the test fold) cannot train
+            # a recogniser: its TSTR is undefined (NaN, not counted), the other splits still count
+            if len(set(ys[pool].tolist())) >= 2:
+                synth_model = fit_probe(xs[pool], ys[pool], learner=learner, seed=seed)
+                per["TSTR"].append(classification_scores(yr[test], synth_model.predict(xr[test]), classes))
+                sizes["TSTR"].append((len(pool), len(test)))
+            else:
+                per["TSTR"].append(undefined)
+            # TRTS tests on the synthetic samples of the real set's emotions: a recogniser of real data cannot
+            # name an emotion it never saw (those samples train, in TSTR and the gain curves, but are not tested)
+            known = pool[np.isin(ys[pool], classes)]
+            if known.size:
+                per["TRTS"].append(classification_scores(ys[known], real_model.predict(xs[known]), classes))
+                sizes["TRTS"].append((len(train), len(known)))
+            else:
+                per["TRTS"].append(undefined)
         keys = [(m, None) for m in OVERALL_METRICS] + [("recall", c) for c in classes]
         for protocol in PROTOCOLS:
-            n_train = round(float(np.mean([a for a, _ in sizes[protocol]])))
-            n_test = round(float(np.mean([b for _, b in sizes[protocol]])))
+            n_train = round(float(np.mean([a for a, _ in sizes[protocol]]))) if sizes[protocol] else 0
+            n_test = round(float(np.mean([b for _, b in sizes[protocol]]))) if sizes[protocol] else 0
             for metric, emotion in keys:
                 values = np.array([split[(metric, emotion)] for split in per[protocol]])
                 mean, low, high, count = _interval(values, confidence)

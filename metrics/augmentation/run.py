@@ -104,6 +104,8 @@ def run_augmentation(
     progress: bool,
 ) -> Results:
     """See :func:`emoeval.augment`."""
+    from threadpoolctl import threadpool_limits
+
     from emoeval.functional.augmentation import LEARNERS
     from emoeval.metrics.augmentation.features import feature_models
     from emoeval.metrics.augmentation.study import AugmentationSettings, run_study
@@ -169,15 +171,21 @@ def run_augmentation(
             header = {"run_id": run_id, "config_hash": config_hash, "kind": KIND, "created_at": created_at}
             header, _ = folder.start(header, resume=False, overwrite=overwrite)
         say = _reporter(progress)
-        study = run_study(
-            context,
-            real_samples,
-            synth,
-            settings,
-            cross_domain=targets,
-            provenance=(model, model_sha),
-            progress=say,
-        )
+        # One BLAS thread: the study fits hundreds of small recognisers, where OpenBLAS's own threads only
+        # contend (5-30x slower on 2 busy cores, bench/bench_augmentation.py). Torch models keep their threads.
+        # threadpoolctl limits only the libraries loaded when it is entered: load scipy's BLAS (scikit-learn) first.
+        import sklearn.linear_model  # noqa: F401
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            study = run_study(
+                context,
+                real_samples,
+                synth,
+                settings,
+                cross_domain=targets,
+                provenance=(model, model_sha),
+                progress=say,
+            )
         for row in study.rows:
             row.update(run_id=run_id, emoeval_version=__version__, config_hash=config_hash, created_at=created_at)
         table = results_frame(study.rows)

@@ -404,7 +404,11 @@ def run_study(
         say(f"fidelity, label noise, balance and memorisation of {name!r}")
         rows.extend(
             _fidelity_rows(
-                real_set, synth, s, metric_info(FIDELITY, {**base, "k": s.prdc_k}, {"k": 5}, model, model_sha)
+                real_set,
+                synth,
+                s,
+                metric_info(FIDELITY, {**base, "k": s.prdc_k}, {"k": 5}, model, model_sha),
+                notes,
             )
         )
         noise_info = metric_info(
@@ -565,11 +569,40 @@ def _cross_rows(info: MetricInfo, system: str, target: str, found: Sequence[Any]
 
 
 def _fidelity_rows(
-    real: LabelledSet, synth: LabelledSet, s: AugmentationSettings, info: MetricInfo
+    real: LabelledSet, synth: LabelledSet, s: AugmentationSettings, info: MetricInfo, notes: list[str]
 ) -> list[dict[str, Any]]:
+    """Per-emotion fidelity rows. An emotion with ``prdc_k`` or fewer real samples has no k-NN radii to measure
+    against: its rows are NaN with a warning (and a run note), except recall and coverage 0 when nothing of it was
+    generated — a rare emotion in the real set must not stop the study, rare emotions being why data is generated."""
+    import numpy as np
+
     from emoeval.functional.augmentation import per_class_fidelity
 
-    found = per_class_fidelity(real.X, real.labels, synth.X, synth.labels, k=s.prdc_k)
+    emotions, counts = np.unique(real.labels, return_counts=True)
+    rare = {str(e): int(n) for e, n in zip(emotions.tolist(), counts.tolist(), strict=True) if n <= s.prdc_k}
+    measured = ~np.isin(real.labels, list(rare))
+    found = (
+        per_class_fidelity(real.X[measured], real.labels[measured], synth.X, synth.labels, k=s.prdc_k)
+        if measured.any()
+        else []
+    )
+    too_few = {}
+    for emotion, n_real in rare.items():
+        n_synth = int((synth.labels == emotion).sum())
+        too_few[emotion] = f"{n_real} real samples of {emotion!r}; per-class fidelity needs more than k={s.prdc_k}"
+        for metric in _FIDELITY_METRICS:
+            nothing = n_synth == 0 and metric in ("recall", "coverage")  # nothing generated: covers nothing
+            found.append(
+                {"emotion": emotion, "metric": metric, "value": 0.0 if nothing else math.nan, "n_synth": n_synth}
+            )
+    if rare:
+        counts_text = ", ".join(f"{emotion} {n}" for emotion, n in rare.items())
+        notes.append(
+            f"{synth.name}: no per-class fidelity (NaN rows) for emotions with k={s.prdc_k} or fewer real samples "
+            f"({counts_text})"
+        )
+    order = {metric: i for i, metric in enumerate(_FIDELITY_METRICS)}
+    found.sort(key=lambda one: (one["emotion"], order[one["metric"]]))
     return [
         row(
             info,
@@ -580,10 +613,29 @@ def _fidelity_rows(
             n=one["n_synth"],
             emotion=one["emotion"],
             headline=one["metric"] == "coverage",
-            warning=None if one["n_synth"] else f"no synthetic sample of {one['emotion']!r}: nothing generated",
+            warning="; ".join(
+                part
+                for part in (
+                    too_few.get(one["emotion"]),
+                    None if one["n_synth"] else f"no synthetic sample of {one['emotion']!r}: nothing generated",
+                )
+                if part
+            )
+            or None,
         )
         for one in found
     ]
+
+
+_FIDELITY_METRICS: tuple[str, ...] = (
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "integrated_alpha_precision",
+    "integrated_beta_recall",
+    "authenticity",
+)
 
 
 def _label_noise_rows(
