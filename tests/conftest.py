@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,54 @@ def file_server(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def demo_dir() -> Path:
     return DEMO_DIR
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One ``emoeval demo --out <out>`` run: its exit code, what it printed, and the output cache it filled."""
+
+    out: Path
+    exit_code: int
+    output: str
+    cache: Path
+
+
+@pytest.fixture(scope="session")
+def shared_output_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output cache for the whole session, empty when it starts, for real-data tests whose assertions are about
+    values, not about the cache: a file that several modules score with the same model is computed once (the
+    demo's speech files are also ../shared/data/speech_emostargan's, scored again by the speech quality tests).
+    Entries are keyed by model, model fingerprint and input content, so a value read from it equals the recomputed
+    one — up to the last float32 bits for a batched model (a text embedded in another batch), so it is not for
+    comparisons with recorded numbers at 1e-6 (test_results_baseline.py keeps its own). Opt in with
+    ``cache_dir=`` or the ``use_shared_output_cache`` fixture."""
+    return tmp_path_factory.mktemp("shared-outputs")
+
+
+@pytest.fixture
+def use_shared_output_cache(shared_output_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``EMOEVAL_CACHE_DIR`` set to the session's shared output cache for this test (instead of its own)."""
+    monkeypatch.setenv("EMOEVAL_CACHE_DIR", str(shared_output_cache))
+    return shared_output_cache
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, shared_output_cache: Path) -> DemoRun:
+    """``emoeval demo`` run once per session for the tests that read its results and report (test_demo.py,
+    test_report_browser.py): offline, an empty models folder of its own, the session's shared output cache.
+    Readers must leave ``out`` as it is (a rerun writes elsewhere)."""
+    from click.testing import CliRunner
+
+    from emoeval.cli import main
+
+    base = tmp_path_factory.mktemp("demo-run")
+    out, cache = base / "emoeval-demo", shared_output_cache
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOEVAL_CACHE_DIR", str(cache))
+        patch.setenv("EMOEVAL_MODELS_DIR", str(base / "models"))
+        patch.setenv("EMOEVAL_OFFLINE", "1")
+        result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    return DemoRun(out=out, exit_code=result.exit_code, output=result.output, cache=cache)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -55,12 +55,12 @@ def stated(decimals: int) -> float:
     return 0.5 * 10.0**-decimals + 1e-9
 
 
-def test_demo_scores_every_sample_and_ranks_the_controls_below(tmp_path):
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    print("\n" + result.output)
-    assert "face_identity_similarity" in result.output
+def test_demo_scores_every_sample_and_ranks_the_controls_below(demo_run, tmp_path, monkeypatch):
+    # the session's cold `emoeval demo` run (conftest.py), shared with test_report_browser.py
+    out, output = demo_run.out, demo_run.output
+    assert demo_run.exit_code == 0, output
+    print("\n" + output)
+    assert "face_identity_similarity" in output
     run = json.loads((out / "run.json").read_text())
     assert run["counts"]["errors"] == 0
     assert run["inputs"]["n_samples"] == 38
@@ -83,12 +83,14 @@ def test_demo_scores_every_sample_and_ranks_the_controls_below(tmp_path):
     coherence = systems["text_coherence", "last_turn"]
     assert coherence["varied_responder"] > coherence["generic_responder"] + 0.1
 
-    _check_readme_figures(out, result.output)
+    _check_readme_figures(out, output)
     _check_readme_compare(out, tmp_path / "compare")
 
-    again = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    # the same demo again, with the first run's output cache (into another folder: the first run's stays as it is)
+    monkeypatch.setenv("EMOEVAL_CACHE_DIR", str(demo_run.cache))
+    again = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "again")])
     assert again.exit_code == 0
-    rerun = json.loads((out / "run.json").read_text())
+    rerun = json.loads((tmp_path / "again" / "run.json").read_text())
     assert rerun["cache"]["misses"] == 0  # every model output came from the cache
 
 

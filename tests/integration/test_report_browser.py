@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -42,15 +41,12 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory) -> Path:
-    from emoeval.cli import main
-
-    chromium_path()
-    out = tmp_path_factory.mktemp("demo") / "emoeval-demo"
-    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "report: " in result.output and "report.html" in result.output
-    return out / "report.html"
+def demo_report(request) -> Path:
+    chromium_path()  # skip before running the demo when there is no browser
+    demo_run = request.getfixturevalue("demo_run")  # the session's `emoeval demo` run (conftest.py)
+    assert demo_run.exit_code == 0, demo_run.output
+    assert "report: " in demo_run.output and "report.html" in demo_run.output
+    return demo_run.out / "report.html"
 
 
 class Page:

@@ -128,7 +128,7 @@ def test_white_noise_lowers_dnsmos_bak_and_ovrl_on_emodb(shared_data, tmp_path):
     assert means.loc["snr_00dB", "bak"] < 2.0 < means.loc["clean", "bak"]
 
 
-def test_emostargan_conversions_against_their_sources(shared_data):
+def test_emostargan_conversions_against_their_sources(shared_data, use_shared_output_cache):
     """DNSMOS and Distill-MOS of the published Emo-StarGAN samples (printed with -s)."""
     root = shared_data("speech_emostargan") / "items"
     rows = [
@@ -185,12 +185,15 @@ def test_bad_recordings_are_per_sample_errors(demo_dir, tmp_path):
     assert "too short for Distill-MOS (0.50 s)" in errors[("speech_mos_distill", "short")]
 
 
-def test_real_time_factors_on_a_minute_of_speech(pool, demo_dir):
-    """Measured, not asserted: seconds of computing per second of audio on this machine (printed with -s)."""
+def test_real_time_factors_on_twenty_seconds_of_speech(pool, demo_dir):
+    """Measured, not asserted: seconds of computing per second of audio on this machine (printed with -s).
+
+    20 s (11 DNSMOS windows) is enough for the asserted ranges; bench/bench_speech.py measures every speech metric's
+    real-time factor on 95 s."""
     from emoeval.metrics.speech.quality import pesq_mos_lqo, stoi_score
 
     sources = [load16(demo_dir / "speech" / item / "source.wav") for item in ITEMS]
-    speech = np.concatenate(sources * 5)[: 60 * 16000]  # 60 s of real speech (the five sources, repeated)
+    speech = np.concatenate(sources * 2)[: 20 * 16000]  # 20 s of real speech (the five sources, repeated)
     noisy = with_noise(speech, 10, seed=0)
     duration = len(speech) / 16000
     dnsmos, distill = pool.get("dnsmos"), pool.get("distillmos")

@@ -1,12 +1,22 @@
-"""emoeval's pytest plugin, run the way users run it: pytest in a fresh process (pytester's subprocess mode: numpy
-cannot be imported twice into one process), with the plugin found through its ``pytest11`` entry point."""
+"""emoeval's pytest plugin, run the way users run it: pytest in a fresh process (numpy cannot be imported twice into
+one process), with the plugin found through its ``pytest11`` entry point.
+
+The gating scenarios share four sessions (the ``sessions`` fixture: each session starts Python, imports torch and
+loads the models once for all its scenarios); each test then checks its own scenarios' per-test outcomes and
+failure messages in those runs."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import textwrap
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,24 +24,55 @@ import pytest
 pytest_plugins = ["pytester"]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "generator_example.py"
+#: the example's test that gates against its baseline
+EXAMPLE_GATED = "test_the_generator_keeps_identity_and_does_not_regress"
 
-#: a test file scoring in-memory replies with a model-free corpus metric, gated against --emoeval-baseline
+#: the scenarios' test file: each test scores its replies (read from scenarios.json) with the marker's model-free
+#: corpus metric and gates them; a scenario's "baseline" / "policy" are fixture arguments (they win over the command
+#: line); without them the command line's --emoeval-baseline / --emoeval-policy apply
 REPLIES_TEST = """
-import json, os
+import json, pathlib
 import pytest
+from emoeval.gate import GatePolicy
 
-REPLIES = os.environ["EMOEVAL_TEST_REPLIES"].split("|")
+SCENARIOS = json.loads(pathlib.Path(__file__).with_name("scenarios.json").read_text())
 
 @pytest.mark.emoeval(metrics=["text_distinct_n"])
-def test_replies(emoeval_score, emoeval_gate, tmp_path):
-    outputs = [{"sample_id": f"bot/{i}", "system": "bot", "text": text} for i, text in enumerate(REPLIES)]
-    results = emoeval_score(outputs, out=os.environ["EMOEVAL_TEST_OUT"], overwrite=True)
-    result = emoeval_gate(results)
-    with open(os.environ["EMOEVAL_TEST_VERDICTS"], "w") as out:
-        json.dump(result.to_json()["verdicts"], out)
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_replies(name, emoeval_score, emoeval_gate):
+    scenario = SCENARIOS[name]
+    outputs = [{"sample_id": f"bot/{i}", "system": "bot", "text": text} for i, text in enumerate(scenario["texts"])]
+    results = emoeval_score(outputs, out=scenario["out"], overwrite=True)
+    policy = GatePolicy() if scenario.get("policy") == "default" else None  # the default, given explicitly
+    result = emoeval_gate(results, baseline=scenario.get("baseline"), policy=policy)
+    pathlib.Path(scenario["verdicts"]).write_text(json.dumps(result.to_json()["verdicts"]))
 """
 VARIED = "Oh no, I'm so sorry.|That is wonderful news!|Why would they do that?|Take care, friend.|" * 3
 GENERIC = "I don't know.|" * 12
+HALF = "|".join(VARIED.split("|")[:6] + GENERIC.split("|")[:6])
+
+#: in-memory images and audio, scored in a session that writes an HTML report
+MEDIA_TEST = """
+import numpy as np
+
+def test_media(emoeval_score):
+    rng = np.random.default_rng(0)
+    face = rng.integers(0, 255, size=(64, 64, 3), dtype=np.uint8)
+    outputs = [
+        {"sample_id": f"gan/{i}", "system": "gan", "reference": face,
+         "image": np.clip(face.astype(int) + i, 0, 255).astype(np.uint8)}
+        for i in range(3)
+    ]
+    results = emoeval_score(outputs, metrics=["face_image_quality"], n_bootstrap=50)
+    ssim = results.table.query("scope == 'sample' and sub_metric == 'ssim'").value
+    assert len(ssim) == 3 and ssim.iloc[0] == 1.0 and ssim.iloc[2] < 1.0
+    t = np.arange(16000) / 16000
+    voice = 0.3 * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))
+    speech = emoeval_score([{"sample_id": "tts/0", "system": "tts", "audio": (voice, 16000)}],
+                           metrics=["speech_prosody_descriptors"], n_bootstrap=0)
+    f0 = speech.table.query("sub_metric == 'f0_mean_hz'").value.iloc[0]
+    assert abs(f0 - 140) < 5
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -45,17 +86,137 @@ def _nothing_imported_in_process(pytester):
     assert not added, f"imported in the test process (run it in a subprocess instead): {added[:8]}"
 
 
-@pytest.fixture
-def replies(pytester, monkeypatch, tmp_path):
-    pytester.makepyfile(test_replies=REPLIES_TEST)
+def _environment(folder: Path) -> dict[str, str]:
+    """The environment pytester gives its subprocesses (no outer pytest options, HOME in the test folder, no
+    colours, the folder on PYTHONPATH), with the isolated emoeval folders of conftest's ``isolated_emoeval_dirs``."""
+    env = dict(os.environ)
+    for name in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "TOX_ENV_DIR"):
+        env.pop(name, None)
+    env.update(
+        HOME=str(folder),
+        USERPROFILE=str(folder),
+        PY_COLORS="0",
+        EMOEVAL_CACHE_DIR=str(folder / "emoeval-home" / "cache"),
+        EMOEVAL_MODELS_DIR=str(folder / "emoeval-home" / "models"),
+        EMOEVAL_OFFLINE="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH", "")])),
+    )
+    return env
 
-    def run(texts: str, *args: str):
-        monkeypatch.setenv("EMOEVAL_TEST_REPLIES", texts.rstrip("|"))
-        monkeypatch.setenv("EMOEVAL_TEST_OUT", str(tmp_path / "results"))
-        monkeypatch.setenv("EMOEVAL_TEST_VERDICTS", str(tmp_path / "verdicts.json"))
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
-    return run
+def _run(folder: Path, *args: str) -> pytest.RunResult:
+    """``pytest -v *args`` in a fresh process in ``folder``, as pytester's ``runpytest_subprocess`` runs it."""
+    started = time.monotonic()
+    basetemp = tempfile.mkdtemp(prefix="runpytest-", dir=folder)
+    command = [sys.executable, "-m", "pytest", f"--basetemp={basetemp}", "-p", "no:cacheprovider", "-v", *args]
+    done = subprocess.run(command, cwd=folder, env=_environment(folder), capture_output=True, text=True, timeout=900)
+    took = time.monotonic() - started
+    print("running:", *command, f"\n({took:.1f} s)\n", done.stdout, done.stderr)  # shown when a test using it fails
+    return pytest.RunResult(done.returncode, done.stdout.splitlines(), done.stderr.splitlines(), took)
+
+
+def _outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """``{test id: PASSED / FAILED / ...}`` from a ``pytest -v`` run's per-test lines."""
+    line = re.compile(r"^\S+::(\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+    return {match[1]: match[2] for text in result.outlines if (match := line.match(text))}
+
+
+def _expect(result: pytest.RunResult, expected: dict[str, str]) -> None:
+    """Each test of ``{test id: outcome}`` had that outcome in the run (the run's output is the failure message)."""
+    outcomes = _outcomes(result)
+    got = {test_id: outcomes.get(test_id, "not run") for test_id in expected}
+    assert got == expected, "\n".join(result.outlines + result.errlines)
+
+
+def _failure(result: pytest.RunResult, test_id: str) -> pytest.LineMatcher:
+    """The lines of one test's section in a run's FAILURES report (so a message is matched to its own test)."""
+    header = re.compile(r"^_{3,} (\S+) _{3,}$")
+    lines = result.outlines
+    starts = [i for i, text in enumerate(lines) if (match := header.match(text)) and match[1] == test_id]
+    assert starts, f"{test_id} has no failure report in:\n" + result.stdout.str()
+    end = next(
+        (i for i in range(starts[0] + 1, len(lines)) if header.match(lines[i]) or lines[i].startswith("====")),
+        len(lines),
+    )
+    return pytest.LineMatcher(lines[starts[0] : end])
+
+
+@dataclass
+class Sessions:
+    """Four pytest sessions, in order, each running several scenarios (one subprocess start, import of torch and
+    load of models per session instead of per scenario):
+
+    1. ``write``: --emoeval-update-baseline writes the baseline of varied replies (--emoeval-baseline) and the README
+       example's baseline; in-memory images and audio are scored; --emoeval-report writes the session's report;
+    2. ``gate``: against it (default policy) — varied replies pass, generic ones regress, a missing baseline and one
+       with a stale metric version fail; the README example's gated test passes against the example's baseline;
+    3. ``rewrite``: --emoeval-update-baseline over a copy of the baseline, from generic replies;
+    4. ``after``: with --emoeval-policy (a lenient margin), half-generic replies pass against the first baseline;
+       generic replies pass against the rewritten baseline (under the default policy, given explicitly).
+    """
+
+    folder: Path
+    write: pytest.RunResult
+    gate: pytest.RunResult
+    rewrite: pytest.RunResult
+    after: pytest.RunResult
+    written: bytes  # the baseline as the first session wrote it
+    stale_lines: tuple[list[str], list[str]]  # the baseline's lines, then with the metric version made stale
+    example_baseline_written: bool  # the README example's baseline existed after the first session
+    report: Path
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Sessions:
+    folder = tmp_path_factory.mktemp("plugin_sessions")
+    (folder / "test_replies.py").write_text(REPLIES_TEST)
+    (folder / "test_media.py").write_text(MEDIA_TEST)
+    shutil.copy(EXAMPLE, folder / "test_generator.py")
+    baseline, rewritten, stale = folder / "baseline.csv", folder / "rewritten.csv", folder / "stale.csv"
+    lenient, report = _lenient_policy(folder), folder / "session.html"
+    (folder / "verdicts").mkdir()
+
+    def scenarios(**chosen: dict) -> None:
+        for name, scenario in chosen.items():
+            scenario["texts"] = scenario["texts"].rstrip("|").split("|")
+            scenario.update(out=str(folder / "results" / name), verdicts=str(folder / "verdicts" / f"{name}.json"))
+        (folder / "scenarios.json").write_text(json.dumps(chosen))
+
+    scenarios(varied={"texts": VARIED})
+    write = _run(
+        folder,
+        "test_replies.py",
+        "test_generator.py",
+        "test_media.py",
+        "--emoeval-update-baseline",
+        f"--emoeval-baseline={baseline}",
+        f"--emoeval-report={report}",
+    )
+    written, example_baseline_written = baseline.read_bytes(), (folder / "generator_baseline.csv").is_file()
+
+    lines = baseline.read_text().splitlines()
+    stale_lines = [line.replace(",1.2.0,", ",0.9.0,") if line.startswith("provenance,") else line for line in lines]
+    stale.write_text("\n".join(stale_lines) + "\n")
+    scenarios(
+        missing={"texts": VARIED, "baseline": str(folder / "never_written.csv")},
+        same={"texts": VARIED},
+        regressed={"texts": GENERIC},
+        stale={"texts": VARIED, "baseline": str(stale)},
+    )
+    # the example's gated test only: its other test does not read the baseline, and ran in the first session
+    gate = _run(folder, "test_replies.py", f"test_generator.py::{EXAMPLE_GATED}", f"--emoeval-baseline={baseline}")
+
+    shutil.copy(baseline, rewritten)
+    scenarios(generic={"texts": GENERIC})
+    rewrite = _run(folder, "test_replies.py", "--emoeval-update-baseline", f"--emoeval-baseline={rewritten}")
+    scenarios(
+        half={"texts": HALF, "baseline": str(baseline)},  # --emoeval-policy: the lenient policy
+        generic={"texts": GENERIC, "policy": "default"},  # --emoeval-baseline: the rewritten baseline
+    )
+    after = _run(folder, "test_replies.py", f"--emoeval-baseline={rewritten}", f"--emoeval-policy={lenient}")
+    return Sessions(
+        folder, write, gate, rewrite, after, written, (lines, stale_lines), example_baseline_written, report
+    )
 
 
 def test_the_options_are_listed_in_their_own_group(pytester):
@@ -65,111 +226,91 @@ def test_the_options_are_listed_in_their_own_group(pytester):
         assert option in result.stdout.str()
 
 
-def test_update_baseline_then_gate_then_a_regression_fails_with_the_table(replies, tmp_path):
-    baseline = tmp_path / "baseline.csv"
-    missing = replies(VARIED, f"--emoeval-baseline={baseline}")
-    missing.assert_outcomes(failed=1)
-    missing.stdout.fnmatch_lines(["*the baseline * does not exist; write it with pytest --emoeval-update-baseline*"])
+def test_update_baseline_then_gate_then_a_regression_fails_with_the_table(sessions):
+    _expect(sessions.gate, {"test_replies[missing]": "FAILED"})
+    _failure(sessions.gate, "test_replies[missing]").fnmatch_lines(
+        ["*the baseline * does not exist; write it with pytest --emoeval-update-baseline*"]
+    )
 
-    replies(VARIED, f"--emoeval-baseline={baseline}", "--emoeval-update-baseline").assert_outcomes(passed=1)
-    written = baseline.read_bytes()
-    assert b"text_distinct_n" in written
+    _expect(sessions.write, {"test_replies[varied]": "PASSED"})
+    assert b"text_distinct_n" in sessions.written
 
-    replies(VARIED, f"--emoeval-baseline={baseline}").assert_outcomes(passed=1)
-    failed = replies(GENERIC, f"--emoeval-baseline={baseline}")
-    failed.assert_outcomes(failed=1)
-    failed.stdout.fnmatch_lines(["*emoeval gate failed:*", "*regressed*text_distinct_n/distinct_1 bot*"])
+    _expect(sessions.gate, {"test_replies[same]": "PASSED", "test_replies[regressed]": "FAILED"})
+    _failure(sessions.gate, "test_replies[regressed]").fnmatch_lines(
+        ["*emoeval gate failed:*", "*regressed*text_distinct_n/distinct_1 bot*"]
+    )
 
     # --emoeval-update-baseline rewrites the baseline from this session's results
-    replies(GENERIC, f"--emoeval-baseline={baseline}", "--emoeval-update-baseline").assert_outcomes(passed=1)
-    assert baseline.read_bytes() != written
-    replies(GENERIC, f"--emoeval-baseline={baseline}").assert_outcomes(passed=1)
+    _expect(sessions.rewrite, {"test_replies[generic]": "PASSED"})
+    assert (sessions.folder / "rewritten.csv").read_bytes() != sessions.written
+    _expect(sessions.after, {"test_replies[generic]": "PASSED"})
 
 
-def test_a_baseline_with_stale_provenance_is_refused(replies, tmp_path):
-    baseline = tmp_path / "baseline.csv"
-    replies(VARIED, f"--emoeval-baseline={baseline}", "--emoeval-update-baseline").assert_outcomes(passed=1)
-    lines = baseline.read_text().splitlines()
-    stale = [line.replace(",1.2.0,", ",0.9.0,") if line.startswith("provenance,") else line for line in lines]
+def test_a_baseline_with_stale_provenance_is_refused(sessions):
+    lines, stale = sessions.stale_lines
     assert stale != lines, "the baseline should record the metric's version"
-    baseline.write_text("\n".join(stale) + "\n")
-    result = replies(VARIED, f"--emoeval-baseline={baseline}")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*metric_version*"])
+    _expect(sessions.gate, {"test_replies[stale]": "FAILED"})
+    _failure(sessions.gate, "test_replies[stale]").fnmatch_lines(["*metric_version*"])
 
 
-def test_the_plugin_and_the_cli_reach_the_same_verdicts(pytester, replies, tmp_path):
-    baseline = tmp_path / "baseline.csv"
-    replies(VARIED, f"--emoeval-baseline={baseline}", "--emoeval-update-baseline").assert_outcomes(passed=1)
-    half = "|".join(VARIED.split("|")[:6] + GENERIC.split("|")[:6])
-    replies(half, f"--emoeval-baseline={baseline}", "--emoeval-policy=" + str(_lenient_policy(tmp_path)))
-    plugin = json.loads((tmp_path / "verdicts.json").read_text())
+def test_each_session_ran_exactly_its_scenarios(sessions):
+    """The per-scenario checks above read the right runs: nothing else passed, failed or errored in them."""
+    sessions.write.assert_outcomes(passed=4)
+    sessions.gate.assert_outcomes(passed=2, failed=3)
+    sessions.rewrite.assert_outcomes(passed=1)
+    sessions.after.assert_outcomes(passed=2)
+
+
+def test_the_plugin_and_the_cli_reach_the_same_verdicts(sessions):
+    folder = sessions.folder
+    _expect(sessions.after, {"test_replies[half]": "PASSED"})  # under --emoeval-policy's lenient margin
+    plugin = json.loads((folder / "verdicts" / "half.json").read_text())
     # the console script, as CI runs it (in this process it would import numpy after pytester's snapshot)
     emoeval_cli = shutil.which("emoeval", path=str(Path(sys.executable).parent)) or "emoeval"
-    cli = pytester.run(
-        emoeval_cli,
-        "gate",
-        str(tmp_path / "results"),
-        "--baseline",
-        str(baseline),
-        "--out",
-        str(tmp_path / "cli"),
-        "--policy",
-        str(_lenient_policy(tmp_path)),
+    cli = subprocess.run(
+        [
+            emoeval_cli,
+            "gate",
+            str(folder / "results" / "half"),
+            "--baseline",
+            str(folder / "baseline.csv"),
+            "--out",
+            str(folder / "cli"),
+            "--policy",
+            str(_lenient_policy(folder)),
+        ],
+        cwd=folder,
+        env=_environment(folder),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert cli.ret in (0, 1), cli.stdout.str() + cli.stderr.str()
-    from_cli = json.loads((tmp_path / "cli" / "gate.json").read_text())["verdicts"]
+    assert cli.returncode in (0, 1), cli.stdout + cli.stderr
+    from_cli = json.loads((folder / "cli" / "gate.json").read_text())["verdicts"]
     keys = ("metric", "sub_metric", "system", "verdict", "difference", "ci_low", "ci_high", "margin")
     assert [{k: v[k] for k in keys} for v in plugin] == [{k: v[k] for k in keys} for v in from_cli]
     assert plugin  # something was gated
 
 
-def _lenient_policy(tmp_path: Path) -> Path:
+def _lenient_policy(folder: Path) -> Path:
     """A policy under which the half-generic run does not fail, so the plugin test records its verdicts."""
-    path = tmp_path / "gate.toml"
+    path = folder / "gate.toml"
     path.write_text("default_margin = {rel = 0.9}\n")
     return path
 
 
-def test_in_memory_images_and_audio_are_scored_and_reported(pytester, tmp_path):
-    pytester.makepyfile(
-        test_media=textwrap.dedent(
-            """
-            import numpy as np
-
-            def test_media(emoeval_score):
-                rng = np.random.default_rng(0)
-                face = rng.integers(0, 255, size=(64, 64, 3), dtype=np.uint8)
-                outputs = [
-                    {"sample_id": f"gan/{i}", "system": "gan", "reference": face,
-                     "image": np.clip(face.astype(int) + i, 0, 255).astype(np.uint8)}
-                    for i in range(3)
-                ]
-                results = emoeval_score(outputs, metrics=["face_image_quality"], n_bootstrap=50)
-                ssim = results.table.query("scope == 'sample' and sub_metric == 'ssim'").value
-                assert len(ssim) == 3 and ssim.iloc[0] == 1.0 and ssim.iloc[2] < 1.0
-                t = np.arange(16000) / 16000
-                voice = 0.3 * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))
-                speech = emoeval_score([{"sample_id": "tts/0", "system": "tts", "audio": (voice, 16000)}],
-                                       metrics=["speech_prosody_descriptors"], n_bootstrap=0)
-                f0 = speech.table.query("sub_metric == 'f0_mean_hz'").value.iloc[0]
-                assert abs(f0 - 140) < 5
-            """
-        )
-    )
-    report = tmp_path / "session.html"
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--emoeval-report={report}")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["emoeval: report of 2 scoring(s) in *session.html"])
-    assert report.stat().st_size > 1000 and "face_image_quality" in report.read_text()
+def test_in_memory_images_and_audio_are_scored_and_reported(sessions):
+    _expect(sessions.write, {"test_media": "PASSED"})
+    # the session's scorings: the varied replies (1), the README example (2: faces, replies), test_media (2)
+    sessions.write.stdout.fnmatch_lines(["emoeval: report of 5 scoring(s) in *session.html"])
+    assert sessions.report.stat().st_size > 1000 and "face_image_quality" in sessions.report.read_text()
 
 
-def test_the_readme_example_file_runs(pytester):
+def test_the_readme_example_file_runs(sessions):
     """The example the README points to: first run writes the baseline, the second gates against it."""
-    shutil.copy(EXAMPLE, pytester.path / "test_generator.py")
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--emoeval-update-baseline").assert_outcomes(passed=2)
-    assert (pytester.path / "generator_baseline.csv").is_file()
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    _expect(sessions.write, {EXAMPLE_GATED: "PASSED", "test_replies_carry_the_intended_emotion": "PASSED"})
+    assert sessions.example_baseline_written
+    _expect(sessions.gate, {EXAMPLE_GATED: "PASSED"})
 
 
 def test_a_session_that_does_not_use_the_plugin_imports_nothing_heavy(pytester, monkeypatch):
