@@ -50,12 +50,15 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     >>> nice_ticks(3.0, 3.0)
     [2.6, 2.8, 3.0, 3.2, 3.4]
+    >>> nice_ticks(1 / 12, 1 / 12 + 1e-17) == nice_ticks(1 / 12, 1 / 12)
+    True
     """
     if not (math.isfinite(low) and math.isfinite(high)):
         return [0.0, 1.0]
     if high < low:
         low, high = high, low
-    if high == low:
+    if high - low <= 1e-9 * max(1.0, abs(low), abs(high)):
+        # equal, or equal but for rounding (a zero-width interval): ticks rounded to 12 decimals would coincide
         pad = abs(low) * 0.1 or 0.5
         low, high = low - pad, high + pad
     raw = (high - low) / max(1, count)
@@ -68,7 +71,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def tick_label(value: float, ticks: Sequence[float]) -> str:
     """A tick's text with as many decimals as the step needs (0.2 → '0.2', 50 → '50')."""
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(value) or 1.0
+    step = (abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(value)) or 1.0
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
     if abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-4):
         return f"{value:.1e}"
