@@ -56,6 +56,16 @@ LEARNERS: tuple[str, ...] = ("logistic", "linear_svm")
 PROTOCOLS: tuple[str, ...] = ("TRTR", "TSTR", "TRTS")
 #: overall metrics of every protocol, then per-class recall (metric "recall" with an emotion)
 OVERALL_METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "macro_f1")
+#: the outputs of :func:`per_class_fidelity`, in order
+FIDELITY_METRICS: tuple[str, ...] = (
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "integrated_alpha_precision",
+    "integrated_beta_recall",
+    "authenticity",
+)
 
 # The logistic-regression settings of emoeval's emotion probe (reference_models/emotion_probe.py: ProbeSettings
 # defaults and fit_arrays): C = 1, balanced class weights, lbfgs, max_iter = 5000, after a StandardScaler. Copied,
@@ -906,15 +916,7 @@ def per_class_fidelity(
                 integrated_beta_recall=ab.integrated_beta_recall,
                 authenticity=ab.authenticity,
             )
-        for metric in (
-            "precision",
-            "recall",
-            "density",
-            "coverage",
-            "integrated_alpha_precision",
-            "integrated_beta_recall",
-            "authenticity",
-        ):
+        for metric in FIDELITY_METRICS:
             rows.append(
                 {
                     "emotion": emotion,
@@ -1006,6 +1008,29 @@ def _nearest_distance(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return _nearest(reference, queries)[0]
 
 
+def _flag(
+    reference: np.ndarray, records: np.ndarray, synth: np.ndarray, names: list[Hashable], quantile: float
+) -> MemorisationResult:
+    """Each synthetic sample's DCR to ``records`` against the ``reference`` distances of fresh real data: flagged
+    below the ``quantile`` of the reference (see :class:`MemorisationResult`)."""
+    synth_dcr, nearest = _nearest(records, synth) if len(synth) else (np.zeros(0), np.zeros(0, dtype=int))
+    threshold = float(np.quantile(reference, quantile))
+    flagged = synth_dcr < threshold
+    median_reference = float(np.median(reference))
+    return MemorisationResult(
+        synth_dcr=synth_dcr,
+        test_dcr=reference,
+        threshold=threshold,
+        flagged=flagged,
+        flagged_ids=[names[i] for i in np.flatnonzero(flagged)],
+        share_flagged=float(flagged.mean()) if len(synth) else math.nan,
+        median_ratio=float(np.median(synth_dcr)) / median_reference
+        if len(synth) and median_reference > 0
+        else math.nan,
+        nearest=nearest,
+    )
+
+
 def distance_to_closest_record(
     X_train: np.ndarray,
     X_test: np.ndarray,
@@ -1036,21 +1061,7 @@ def distance_to_closest_record(
     names = list(range(len(synth))) if ids is None else list(ids)
     if len(names) != len(synth):
         raise ValueError(f"{len(synth)} synthetic samples but {len(names)} ids")
-    test_dcr = _nearest_distance(train, test)
-    synth_dcr, nearest = _nearest(train, synth) if len(synth) else (np.zeros(0), np.zeros(0, dtype=int))
-    threshold = float(np.quantile(test_dcr, quantile))
-    flagged = synth_dcr < threshold
-    median_test = float(np.median(test_dcr))
-    return MemorisationResult(
-        synth_dcr=synth_dcr,
-        test_dcr=test_dcr,
-        threshold=threshold,
-        flagged=flagged,
-        flagged_ids=[names[i] for i in np.flatnonzero(flagged)],
-        share_flagged=float(flagged.mean()) if len(synth) else math.nan,
-        median_ratio=float(np.median(synth_dcr)) / median_test if len(synth) and median_test > 0 else math.nan,
-        nearest=nearest,
-    )
+    return _flag(_nearest_distance(train, test), train, synth, names, quantile)
 
 
 def held_out_distances(
@@ -1111,23 +1122,7 @@ def memorisation_against_real(
     names = list(range(len(synth))) if ids is None else list(ids)
     if len(names) != len(synth):
         raise ValueError(f"{len(synth)} synthetic samples but {len(names)} ids")
-    reference = held_out_distances(real, groups_real, n_folds=n_folds, seed=seed)
-    synth_dcr, nearest = _nearest(real, synth) if len(synth) else (np.zeros(0), np.zeros(0, dtype=int))
-    threshold = float(np.quantile(reference, quantile))
-    flagged = synth_dcr < threshold
-    median_reference = float(np.median(reference))
-    return MemorisationResult(
-        synth_dcr=synth_dcr,
-        test_dcr=reference,
-        threshold=threshold,
-        flagged=flagged,
-        flagged_ids=[names[i] for i in np.flatnonzero(flagged)],
-        share_flagged=float(flagged.mean()) if len(synth) else math.nan,
-        median_ratio=float(np.median(synth_dcr)) / median_reference
-        if len(synth) and median_reference > 0
-        else math.nan,
-        nearest=nearest,
-    )
+    return _flag(held_out_distances(real, groups_real, n_folds=n_folds, seed=seed), real, synth, names, quantile)
 
 
 def content_hash(data: bytes) -> str:
@@ -1153,6 +1148,7 @@ def exact_duplicates(
 
 
 __all__ = [
+    "FIDELITY_METRICS",
     "LEARNERS",
     "OVERALL_METRICS",
     "PROTOCOLS",

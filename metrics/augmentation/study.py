@@ -576,7 +576,7 @@ def _fidelity_rows(
     generated — a rare emotion in the real set must not stop the study, rare emotions being why data is generated."""
     import numpy as np
 
-    from emoeval.functional.augmentation import per_class_fidelity
+    from emoeval.functional.augmentation import FIDELITY_METRICS, per_class_fidelity
 
     emotions, counts = np.unique(real.labels, return_counts=True)
     rare = {str(e): int(n) for e, n in zip(emotions.tolist(), counts.tolist(), strict=True) if n <= s.prdc_k}
@@ -590,7 +590,7 @@ def _fidelity_rows(
     for emotion, n_real in rare.items():
         n_synth = int((synth.labels == emotion).sum())
         too_few[emotion] = f"{n_real} real samples of {emotion!r}; per-class fidelity needs more than k={s.prdc_k}"
-        for metric in _FIDELITY_METRICS:
+        for metric in FIDELITY_METRICS:
             nothing = n_synth == 0 and metric in ("recall", "coverage")  # nothing generated: covers nothing
             found.append(
                 {"emotion": emotion, "metric": metric, "value": 0.0 if nothing else math.nan, "n_synth": n_synth}
@@ -601,7 +601,7 @@ def _fidelity_rows(
             f"{synth.name}: no per-class fidelity (NaN rows) for emotions with k={s.prdc_k} or fewer real samples "
             f"({counts_text})"
         )
-    order = {metric: i for i, metric in enumerate(_FIDELITY_METRICS)}
+    order = {metric: i for i, metric in enumerate(FIDELITY_METRICS)}
     found.sort(key=lambda one: (one["emotion"], order[one["metric"]]))
     return [
         row(
@@ -625,17 +625,6 @@ def _fidelity_rows(
         )
         for one in found
     ]
-
-
-_FIDELITY_METRICS: tuple[str, ...] = (
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "integrated_alpha_precision",
-    "integrated_beta_recall",
-    "authenticity",
-)
 
 
 def _label_noise_rows(
