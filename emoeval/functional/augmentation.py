@@ -1008,11 +1008,12 @@ def _nearest_distance(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return _nearest(reference, queries)[0]
 
 
-def _flag(
+def flag_near_copies(
     reference: np.ndarray, records: np.ndarray, synth: np.ndarray, names: list[Hashable], quantile: float
 ) -> MemorisationResult:
     """Each synthetic sample's DCR to ``records`` against the ``reference`` distances of fresh real data: flagged
-    below the ``quantile`` of the reference (see :class:`MemorisationResult`)."""
+    below the ``quantile`` of the reference (see :class:`MemorisationResult`). The step both DCR checks share;
+    call it directly to test several synthetic sets against one reference computed once."""
     synth_dcr, nearest = _nearest(records, synth) if len(synth) else (np.zeros(0), np.zeros(0, dtype=int))
     threshold = float(np.quantile(reference, quantile))
     flagged = synth_dcr < threshold
@@ -1061,7 +1062,7 @@ def distance_to_closest_record(
     names = list(range(len(synth))) if ids is None else list(ids)
     if len(names) != len(synth):
         raise ValueError(f"{len(synth)} synthetic samples but {len(names)} ids")
-    return _flag(_nearest_distance(train, test), train, synth, names, quantile)
+    return flag_near_copies(_nearest_distance(train, test), train, synth, names, quantile)
 
 
 def held_out_distances(
@@ -1122,7 +1123,8 @@ def memorisation_against_real(
     names = list(range(len(synth))) if ids is None else list(ids)
     if len(names) != len(synth):
         raise ValueError(f"{len(synth)} synthetic samples but {len(names)} ids")
-    return _flag(held_out_distances(real, groups_real, n_folds=n_folds, seed=seed), real, synth, names, quantile)
+    reference = held_out_distances(real, groups_real, n_folds=n_folds, seed=seed)
+    return flag_near_copies(reference, real, synth, names, quantile)
 
 
 def content_hash(data: bytes) -> str:
@@ -1169,6 +1171,7 @@ __all__ = [
     "equivalent_fraction",
     "exact_duplicates",
     "fit_probe",
+    "flag_near_copies",
     "group_splits",
     "held_out_distances",
     "label_noise",

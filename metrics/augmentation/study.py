@@ -712,7 +712,7 @@ def _memorisation_rows(
     images, near duplicates by perceptual hash."""
     import numpy as np
 
-    from emoeval.functional.augmentation import distance_to_closest_record, memorisation_against_real
+    from emoeval.functional.augmentation import distance_to_closest_record, flag_near_copies, held_out_distances
     from emoeval.stats.proportion import wilson_interval
 
     rows: list[dict[str, Any]] = []
@@ -720,16 +720,16 @@ def _memorisation_rows(
     known_split = {"train", "test"} <= set(splits)
     train_mask = np.array([value == "train" for value in splits]) if known_split else np.ones(len(real.ids), bool)
     train_ids = [i for i, keep in zip(real.ids, train_mask, strict=True) if keep]
+    # the reference distances of fresh real data, computed once for every synthetic set
     if known_split:
-        reference = distance_to_closest_record(real.X[train_mask], real.X[~train_mask], np.zeros((0, real.X.shape[1])))
+        empty = np.zeros((0, real.X.shape[1]))
+        reference = distance_to_closest_record(real.X[train_mask], real.X[~train_mask], empty).test_dcr
         reference_ids = [i for i, keep in zip(real.ids, train_mask, strict=True) if not keep]
     else:
         assert real.groups is not None
-        reference = memorisation_against_real(
-            real.X, real.groups, np.zeros((0, real.X.shape[1])), quantile=s.memorisation_quantile, seed=s.seed
-        )
+        reference = held_out_distances(real.X, real.groups, seed=s.seed)
         reference_ids = list(real.ids)
-    for sample_id, distance in zip(reference_ids, reference.test_dcr, strict=True):
+    for sample_id, distance in zip(reference_ids, reference, strict=True):
         rows.append(
             row(
                 info,
@@ -749,15 +749,7 @@ def _memorisation_rows(
     for name, synth in synth_sets.items():
         if not synth.ids:
             continue
-        if known_split:
-            found = distance_to_closest_record(
-                real.X[train_mask], real.X[~train_mask], synth.X, ids=synth.ids, quantile=s.memorisation_quantile
-            )
-        else:
-            assert real.groups is not None
-            found = memorisation_against_real(
-                real.X, real.groups, synth.X, ids=synth.ids, quantile=s.memorisation_quantile, seed=s.seed
-            )
+        found = flag_near_copies(reference, real.X[train_mask], synth.X, list(synth.ids), s.memorisation_quantile)
         exact = _exact(real_hashes, _content_hashes(synth, synth.ids))
         near = _near(real_phash, _perceptual_hashes(synth, synth.ids), s.near_duplicate_bits)
         flagged = 0
