@@ -739,7 +739,7 @@ def _memorisation_rows(
                 scope="sample",
                 statistic="value",
                 sample_id=sample_id,
-                group=_group_text(real.samples[sample_id], s.group_by),
+                group=group_of(real.samples[sample_id], s.group_by),
                 emotion=real.samples[sample_id].target_emotion,
                 higher_is_better=None,
             )
@@ -780,7 +780,7 @@ def _memorisation_rows(
                     scope="sample",
                     statistic="value",
                     sample_id=sample_id,
-                    group=_group_text(synth.samples[sample_id], s.group_by),
+                    group=group_of(synth.samples[sample_id], s.group_by),
                     emotion=synth.samples[sample_id].target_emotion,
                     label=kind,
                     warning=detail,
@@ -830,10 +830,6 @@ def _memorisation_rows(
             ]
         )
     return rows
-
-
-def _group_text(sample: Sample, group_by: str) -> str | None:
-    return group_of(sample, group_by)
 
 
 def _content_hashes(labelled: LabelledSet, ids: Sequence[str]) -> dict[str, str]:
