@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,9 @@ def resolve_metrics(
     params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Metric]:
     """Metric instances from labels (``name`` or ``name(k=v, ...)``, see :mod:`emoeval.metric_config`) or
-    instances; ``None`` means every registered metric whose modality occurs in ``samples``.
+    instances; ``None`` means every registered metric whose modality occurs in ``samples``. A *family* name
+    (``failure_signatures``: :attr:`~emoeval.metric.Metric.family`) stands for its members whose modality occurs
+    in ``samples``; a member that needs a setting the run lacks (``real``, ``emotion_reference``) is left out.
 
     ``real`` / ``real_system`` (a reference set of real outputs) go to every named metric that takes them
     (FID-style metrics), ``emotion_reference`` (labelled real emotional recordings) to the emotion metrics;
@@ -45,19 +47,33 @@ def resolve_metrics(
     from emoeval.registry import get_metric_class, metric_names
 
     settings = {"real": real, "real_system": real_system, "emotion_reference": emotion_reference}
-    if names is None:
-        modalities = {sample.modality for sample in samples}
-        metrics: list[Metric] = []
+    modalities = {sample.modality for sample in samples}
+
+    def members(wanted: Callable[[type[Metric]], bool], why: str) -> list[Metric]:
+        """The registered metrics ``wanted`` picks that read the samples' modalities; one that cannot run without
+        a setting the run lacks (a reference set, an emotion reference) is left out with a log message."""
+        found: list[Metric] = []
         for name in metric_names():
             metric_class = get_metric_class(name)
-            if metric_class.spec.modality not in modalities or not metric_class.run_by_default:
+            if metric_class.spec.modality not in modalities or not wanted(metric_class):
                 continue
             try:
-                metrics.append(build_metric(name, defaults=(params or {}).get(name), settings=settings))
+                found.append(build_metric(name, defaults=(params or {}).get(name), settings=settings))
             except RunConfigError as exc:
-                _log.info("not running %s by default: %s", name, exc)
-        return metrics
-    return resolve_metric_list(names, params=params, settings=settings)
+                _log.info("not running %s %s: %s", name, why, exc)
+        return found
+
+    if names is None:
+        return members(lambda metric_class: metric_class.run_by_default, "by default")
+    families = {get_metric_class(name).family for name in metric_names()} - {None}
+    metrics: list[Metric] = []
+    for item in names:
+        if isinstance(item, str) and item in families:
+            # a family (e.g. failure_signatures): its members for the samples' modalities
+            metrics += members(lambda metric_class, family=item: metric_class.family == family, f"in {item}")
+        else:
+            metrics += resolve_metric_list([item], params=params, settings=settings)
+    return metrics
 
 
 def score(

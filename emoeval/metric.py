@@ -285,13 +285,16 @@ class Metric(ABC):
     """Common base: a spec, the parameters the instance was built with, and the models it uses.
 
     ``run_by_default`` false keeps a metric out of runs that name no metrics (e.g. one whose weights must be
-    pulled from a hub first); it still runs when named. ``model_params`` maps each model parameter to the role
-    its model must have (e.g. ``{"recognizer": "face-emotion-recognizer"}``). ``aliases`` maps old metric names
-    (registered as entry points for one release) to the parameters each stands for.
+    pulled from a hub first); it still runs when named, or when its ``family`` is named. ``model_params`` maps
+    each model parameter to the role its model must have (e.g. ``{"recognizer": "face-emotion-recognizer"}``).
+    ``aliases`` maps old metric names (registered as entry points for one release) to the parameters each
+    stands for.
     """
 
     spec: ClassVar[MetricSpec]
     run_by_default: ClassVar[bool] = True
+    #: a named set of metrics a run can ask for by that name (``--metrics failure_signatures``), or None
+    family: ClassVar[str | None] = None
     model_params: ClassVar[Mapping[str, str]] = {}
     aliases: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
@@ -421,7 +424,7 @@ class SampleMetric(Metric):
         """Score a batch; return one :class:`SampleScore` per sample, in order. Never raise for one bad sample."""
 
     def summarize(self, rows: pd.DataFrame, bootstrap: BootstrapSettings) -> list[SystemValue]:
-        """System-level values beyond the means, from one system's sample rows (columns ``sample_id,
+        """System-level values beyond the means, from one system's sample rows (columns ``sample_id, group,
         target_emotion, sub_metric, value, label, error``). The default adds nothing."""
         return []
 

@@ -72,6 +72,8 @@ FUNCTIONALS_CARD = ModelCard(
     license="MIT (computed by emoeval with pyworld and librosa; no weights)",
     citation="Eyben et al. 2016 (eGeMAPS), IEEE TAC; Morise et al. 2016 (WORLD); de Jong & Wempe 2009",
     install_hint="pip install 'emoeval[speech]'",
+    # the per-emotion diversity of speech reads these (emotion-bearing prosody, not speaker identity)
+    roles=("speech-embedder", "speech-emotion-features"),
 )
 
 

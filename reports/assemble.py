@@ -33,6 +33,7 @@ from emoeval.reports.notices import Notice, collect_notices
 from emoeval.reports.plots import system_colors
 from emoeval.reports.prosody import ProsodyExample, prosody_examples
 from emoeval.reports.rows import in_order, metric_modalities
+from emoeval.reports.signatures import SignatureRow, signature_rows
 from emoeval.reports.significance import Significance
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class ReportData:
     settings: dict[str, Any] = field(default_factory=dict)
     #: the augmentation-study section (a run.json of kind "augmentation"); None for a scoring run
     augmentation: AugmentationSection | None = None
+    #: the failure-signature verdicts of the run's failure_signatures metrics (empty without them)
+    signatures: tuple[SignatureRow, ...] = ()
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -198,6 +201,10 @@ def build_report_data(
         analyses=found,
         gallery=gallery,
         colors=system_colors(systems),
+        signatures=signature_rows(
+            table,
+            {(item.system, item.sample_id) for cell in gallery.cells for item in cell.items} if gallery else (),
+        ),
         settings={
             "per_cell": options.per_cell,
             "worst": options.worst,

@@ -66,7 +66,7 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One system's sample rows in the shape :meth:`SampleMetric.summarize` reads."""
     import pandas as pd
 
-    columns = ["sample_id", "target_emotion", "sub_metric", "value", "label", "error"]
+    columns = ["sample_id", "group", "target_emotion", "sub_metric", "value", "label", "error"]
     return pd.DataFrame([{column: row.get(column) for column in columns} for row in rows], columns=columns)
 
 

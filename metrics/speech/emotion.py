@@ -473,41 +473,46 @@ class SpeechArousalProxy(_ProbeOnlyMetric):
     )
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        from emoeval.reference_models.speech_emotion import FUNCTIONAL_NAMES
-
-        model = self._model(context)
-        probe = model.probe
-        offset = 0
-        for block in probe.blocks:
-            if block.model == FUNCTIONALS:
-                break
-            offset += block.dim
-        columns = np.array([offset + FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS])
-        mean, scale = probe.scaler_mean[columns], probe.scaler_scale[columns]
-        positions = [FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS]
         items: list[Path] = [s.path for s in samples]  # type: ignore[misc]
         with_reference = [i for i, s in enumerate(samples) if s.reference is not None]
         items += [Path(samples[i].reference) for i in with_reference]  # type: ignore[arg-type]
-        outputs = context.outputs(FUNCTIONALS, items)
-        reference_of = {i: outputs[len(samples) + k] for k, i in enumerate(with_reference)}
+        proxies = arousal_proxies(context, self._model(context), items)
+        reference_of = {i: proxies[len(samples) + k] for k, i in enumerate(with_reference)}
         scores = []
         for index in range(len(samples)):
-            output = outputs[index]
-            if isinstance(output, SampleInputError):
-                scores.append(SampleScore.failed(output))
+            value = proxies[index]
+            if isinstance(value, SampleInputError):
+                scores.append(SampleScore.failed(value))
                 continue
-            value = arousal_proxy(np.asarray(output)[positions], mean, scale)
             values = {"arousal_proxy": value}
             warning = None
             reference = reference_of.get(index)
             if isinstance(reference, SampleInputError):
                 warning = f"reference: {reference}; arousal_proxy_vs_reference left out"
             elif reference is not None:
-                values["arousal_proxy_vs_reference"] = value - arousal_proxy(
-                    np.asarray(reference)[positions], mean, scale
-                )
+                values["arousal_proxy_vs_reference"] = value - reference
             scores.append(SampleScore(values=values, warning=warning))
         return scores
+
+
+def arousal_proxies(context: ScoringContext, probe_model: Any, items: Sequence[Path]) -> list[float | SampleInputError]:
+    """The prosodic arousal proxy of each recording (see :class:`SpeechArousalProxy`), standardised with the norms
+    of the speech probe ``probe_model`` was fitted with (its functionals block), or why there is none."""
+    from emoeval.reference_models.speech_emotion import FUNCTIONAL_NAMES
+
+    probe = probe_model.probe
+    offset = 0
+    for block in probe.blocks:
+        if block.model == FUNCTIONALS:
+            break
+        offset += block.dim
+    columns = np.array([offset + FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS])
+    mean, scale = probe.scaler_mean[columns], probe.scaler_scale[columns]
+    positions = [FUNCTIONAL_NAMES.index(name) for name in AROUSAL_COMPONENTS]
+    return [
+        output if isinstance(output, SampleInputError) else arousal_proxy(np.asarray(output)[positions], mean, scale)
+        for output in context.outputs(FUNCTIONALS, list(items))
+    ]
 
 
 __all__ = [
@@ -516,5 +521,6 @@ __all__ = [
     "SpeechEmotionAccuracy",
     "SpeechEmotionPreservation",
     "SpeechEmotionSimilarity",
+    "arousal_proxies",
     "arousal_proxy",
 ]
