@@ -50,8 +50,9 @@ class SignatureRule:
 RULES: tuple[SignatureRule, ...] = (
     # mode collapse (metrics/emotion_diversity.py: COLLAPSE_BELOW = 0.5)
     *(
-        SignatureRule("mode collapse", f"{m}_emotion_diversity", "vendi_ratio", "Vendi ratio", "below", 0.5, 1.0)
+        SignatureRule("mode collapse", f"{m}_emotion_diversity", sub_metric, what, "below", 0.5, 1.0)
         for m in ("face", "speech", "text")
+        for sub_metric, what in (("vendi_ratio", "Vendi ratio"), ("diversity_ratio", "distance ratio"))
     ),
     # lost intensity: the recognizer barely sees the target emotion (chance for a 7-label recognizer ≈ 0.14)
     *(

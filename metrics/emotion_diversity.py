@@ -18,8 +18,11 @@ reference set's outputs of that emotion, in one embedding space (the ``embedder`
   high (four stock replies: ≈ 0.7 on MELD) — the Vendi ratio counts them as four;
 - ``coverage`` = PRDC coverage (Naeem et al. 2020) of the emotion's real outputs by the system's: the share of
   real outputs whose k-NN ball holds a generated one (needs more than k outputs on each side);
-- ``collapsed_share`` = share of emotions whose ``vendi_ratio`` is below ``collapse_below`` (per emotion:
-  1 = collapsed, 0 = not);
+- ``collapsed_share`` = share of emotions whose ``vendi_ratio`` *or* ``diversity_ratio`` is below
+  ``collapse_below`` (per emotion: 1 = collapsed, 0 = not; an emotion with a single output has no value: one
+  output says nothing about variety). Both, because each misses a case: a few distinct stock outputs keep the
+  distance ratio high, and with two or three outputs per emotion the Vendi ratio cannot fall far (three copies
+  of one clip against three real clips: 1 ÷ ~2), while their distance ratio is 0;
 - ``within_group_ratio`` (only when some system gives several outputs for one ``group``, i.e. one source):
   mean pairwise distance among the outputs of one source, averaged over sources, ÷ the reference's
   per-emotion spread — how differently a conditional generator renders one input.
@@ -234,15 +237,19 @@ class EmotionDiversityMetric(FeatureSetMetric):
         weights = np.asarray(counts)
         spread = mean_pairwise_distance(rows, weights)
         size = int(weights.sum())
-        vendi_reference = part["vendi"].get(size)
-        if vendi_reference is None:
-            vendi_reference = part["vendi"][size] = matched_vendi(part["rows"], size, seed=self.seed)
-        vendi_ratio = vendi_score(rows, weights) / vendi_reference
+        vendi_ratio = math.nan  # one output (or its copies) says nothing about variety
+        if size >= 2:
+            vendi_reference = part["vendi"].get(size)
+            if vendi_reference is None:
+                vendi_reference = part["vendi"][size] = matched_vendi(part["rows"], size, seed=self.seed)
+            vendi_ratio = vendi_score(rows, weights) / vendi_reference
+        distance_ratio = spread / part["spread"] if part["spread"] > 0 else math.nan
+        judged = [ratio for ratio in (vendi_ratio, distance_ratio) if not math.isnan(ratio)]
         values = {
             "vendi_ratio": vendi_ratio,
-            "diversity_ratio": spread / part["spread"] if part["spread"] > 0 else math.nan,
+            "diversity_ratio": distance_ratio,
             "coverage": math.nan,
-            "collapsed_share": float(vendi_ratio < self.collapse_below),
+            "collapsed_share": float(min(judged) < self.collapse_below) if judged else math.nan,
             "within_group_ratio": math.nan,
         }
         if part["radii"] is not None and size > self.nearest_k:

@@ -21,7 +21,7 @@ class FaceEmotionDiversity(EmotionDiversityMetric):
     identity variety instead), standardised on the reference set, against the reference set's outputs of the same
     emotion: ``vendi_ratio`` (headline: ratio of the effective numbers of distinct outputs — Vendi scores at equal
     set size; mean over emotions), ``diversity_ratio`` (mean pairwise distance ratio), ``coverage`` (PRDC coverage
-    of the emotion's real outputs), ``collapsed_share`` (share of emotions whose Vendi ratio is below
+    of the emotion's real outputs), ``collapsed_share`` (share of emotions whose Vendi or distance ratio is below
     ``collapse_below``, 0.5 by default; per emotion a 0/1 flag) and, when a system gives several outputs for one
     ``group``, ``within_group_ratio``. Per-emotion values are rows with the emotion in ``target_emotion``. Details:
     :mod:`emoeval.metrics.emotion_diversity`.

@@ -20,10 +20,10 @@ class TextEmotionDiversity(EmotionDiversityMetric):
     embeddings (``all-minilm-l6-v2``), standardised on the reference set, against the reference set's outputs of the
     same emotion: ``vendi_ratio`` (headline: ratio of the effective numbers of distinct outputs — Vendi scores at
     equal set size; mean over emotions), ``diversity_ratio`` (mean pairwise distance ratio), ``coverage`` (PRDC
-    coverage of the emotion's real outputs), ``collapsed_share`` (share of emotions whose Vendi ratio is below
-    ``collapse_below``, 0.5 by default; per emotion a 0/1 flag) and, when a system gives several outputs for one
-    ``group``, ``within_group_ratio``. Per-emotion values are rows with the emotion in ``target_emotion``. Details:
-    :mod:`emoeval.metrics.emotion_diversity`.
+    coverage of the emotion's real outputs), ``collapsed_share`` (share of emotions whose Vendi or distance ratio is
+    below ``collapse_below``, 0.5 by default; per emotion a 0/1 flag) and, when a system gives several outputs for
+    one ``group``, ``within_group_ratio``. Per-emotion values are rows with the emotion in ``target_emotion``.
+    Details: :mod:`emoeval.metrics.emotion_diversity`.
 
     **Range and direction.** Ratios in [0, ∞): 1.0 = as varied as real data, 0 = one output repeated (collapse);
     above 1 = more varied than real data (not better by itself: noise is varied). coverage and collapsed_share in
