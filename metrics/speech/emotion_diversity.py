@@ -14,7 +14,7 @@ EMBEDDER_ROLE = "speech-embedder"
 
 
 class SpeechEmotionDiversity(EmotionDiversityMetric):
-    """Mode collapse per emotion: how varied the generated speech of each target emotion are, against real ones.
+    """Mode collapse per emotion: how varied the generated speech of each target emotion is, against real speech.
 
     **Meaning.** Within each target emotion, the spread of the system's outputs in the 38 prosodic and spectral
     functionals of the speech probe (``speech-prosody-functionals``: F0, energy, timing, MFCC, alpha ratio — what
@@ -22,9 +22,9 @@ class SpeechEmotionDiversity(EmotionDiversityMetric):
     against the reference set's outputs of the same emotion: ``vendi_ratio`` (headline: ratio of the effective
     numbers of distinct outputs — Vendi scores at equal set size; mean over emotions), ``diversity_ratio`` (mean
     pairwise distance ratio), ``coverage`` (PRDC coverage of the emotion's real outputs), ``collapsed_share`` (share
-    of emotions whose diversity ratio is below ``collapse_below``, 0.5 by default; per emotion a 0/1 flag) and, when
-    a system gives several outputs for one ``group``, ``within_group_ratio``. Per-emotion values are rows with the
-    emotion in ``target_emotion``. Details: :mod:`emoeval.metrics.emotion_diversity`.
+    of emotions whose Vendi or distance ratio is below ``collapse_below``, 0.5 by default; per emotion a 0/1 flag)
+    and, when a system gives several outputs for one ``group``, ``within_group_ratio``. Per-emotion values are rows
+    with the emotion in ``target_emotion``. Details: :mod:`emoeval.metrics.emotion_diversity`.
 
     **Range and direction.** Ratios in [0, ∞): 1.0 = as varied as real data, 0 = one output repeated (collapse);
     above 1 = more varied than real data (not better by itself: noise is varied). coverage and collapsed_share in

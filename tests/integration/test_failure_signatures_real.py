@@ -24,6 +24,27 @@ from scipy import stats
 
 pytestmark = pytest.mark.shared_data
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+#: the README's "Failure signatures" figures, as it writes them
+README_FIGURES = {
+    "smiles_vendi": "Vendi ratio 1.00 [0.89, 1.11]",
+    "collapsed_vendi": "every person 0.05 (flagged)",
+    "fade_spearman": "Spearman 0.63\n  [0.55, 0.77]",
+    "deaf_spearman": "whatever the level\n  gives 0.00",
+    "generic_vendi": "Vendi ratio 0.17",
+    "generic_intensity": "target probability of 0.01 against the humans' 0.37",
+    "emodb_auc": "(AUC 1.00)",
+    "cremad_spearman": "Spearman 0.25\n  [0.20, 0.30]",
+}
+
+
+def readme_says(name: str, measured: str) -> None:
+    """The README states ``measured`` where README_FIGURES[name] says it does (line breaks as the README has them)."""
+    text = README.read_text(encoding="utf-8")
+    stated = README_FIGURES[name]
+    assert stated in text, f"the README no longer says {stated!r}"
+    assert " ".join(stated.split()) == " ".join(measured.split()), (name, stated, measured)
+
 
 @pytest.fixture(scope="module")
 def pool():
@@ -113,6 +134,8 @@ def test_london_collapse_is_flagged_and_real_smiles_are_not(london_run):
     print(f"\nVendi ratio: smiles {smiles.value:.3f} [{smiles.ci_low:.3f}, {smiles.ci_high:.3f}], collapsed "
           f"{collapsed.value:.3f}")  # fmt: skip
     assert smiles.ci_low < 1.0 < smiles.ci_high or smiles.value == pytest.approx(1.0)  # the real smiles themselves
+    readme_says("smiles_vendi", f"Vendi ratio {smiles.value:.2f} [{smiles.ci_low:.2f}, {smiles.ci_high:.2f}]")
+    readme_says("collapsed_vendi", f"every person {collapsed.value:.2f} (flagged)")
     assert collapsed.value < 0.1  # one face: Vendi score 1 against ~20 effective real smiles
     assert _system_value(table, "face_emotion_diversity", "collapsed_share", "collapsed").value == 1.0
     assert _system_value(table, "face_emotion_diversity", "diversity_ratio", "collapsed").value == 0.0
@@ -152,6 +175,8 @@ def test_london_controllability_separates_a_working_knob_from_one_that_does_noth
     deaf = _system_value(table, "face_emotion_intensity", "control_spearman", "ignores_knob")
     assert fade.value > 0.5 and fade.ci_low > 0.3
     assert abs(deaf.value) < 0.05
+    readme_says("fade_spearman", f"Spearman {fade.value:.2f} [{fade.ci_low:.2f}, {fade.ci_high:.2f}]")
+    readme_says("deaf_spearman", f"whatever the level gives {abs(deaf.value):.2f}")
     curve = table[(table["metric"] == "face_emotion_intensity") & (table["sub_metric"] == "control_curve")]
     fade_curve = curve[(curve["system"] == "fade") & curve["target_emotion"].isna()].sort_values("label")
     assert list(fade_curve["label"]) == ["1", "2", "3", "4"]
@@ -190,6 +215,11 @@ def test_meld_generic_responder_is_collapsed_and_muted(shared_data, pool, tmp_pa
           f"{human_intensity.value:.3f} vs generic {generic_intensity.value:.3f}")  # fmt: skip
     assert generic.value < 0.5 and generic.ci_high < 0.5
     assert generic_intensity.ci_high < human_intensity.ci_low
+    readme_says("generic_vendi", f"Vendi ratio {generic.value:.2f}")
+    readme_says(
+        "generic_intensity",
+        f"target probability of {generic_intensity.value:.2f} against the humans' {human_intensity.value:.2f}",
+    )
     # VADER magnitude: the metric's values equal vaderSentiment's own
     analyzer = SentimentIntensityAnalyzer()
     samples = table[(table["scope"] == "sample") & (table["sub_metric"] == "lexicon_intensity")]
@@ -244,6 +274,7 @@ def test_emodb_intensity_ranks_arousal_and_a_single_clip_is_collapsed(shared_dat
     auc = roc_auc_score(target[chosen.index].isin(high), chosen)
     print(f"\nEmoDB prosodic intensity, high vs low arousal emotions: AUC {auc:.3f}")
     assert auc >= 0.8
+    readme_says("emodb_auc", f"(AUC {auc:.2f})")
     # EmoDB here has 1–4 clips per emotion: the emotions with two or more are judged, and all of them collapse
     collapsed = _system_value(table, "speech_emotion_diversity", "collapsed_share", "one_clip")
     assert collapsed.value == 1.0
@@ -271,4 +302,8 @@ def test_cremad_rated_intensity_follows_the_requested_level(shared_data):
     assert result.spearman == pytest.approx(direct, abs=1e-12)
     assert result.kendall == pytest.approx(stats.kendalltau(graded["requested"], graded["rated"]).statistic)
     assert result.spearman_ci[0] > 0  # actors' requested levels are heard and seen
+    readme_says(
+        "cremad_spearman",
+        f"Spearman {result.spearman:.2f} [{result.spearman_ci[0]:.2f}, {result.spearman_ci[1]:.2f}]",
+    )
     assert result.curve[0] < result.curve[1] < result.curve[2]
