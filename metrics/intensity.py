@@ -4,11 +4,11 @@
 Loss of intensity is a generator failure of its own: the emotion is recognisable but muted. Each intensity
 metric gives per sample
 
-- ``intensity`` (headline): the recognizer's probability of the target emotion, in [0, 1] (a neutral target is
-  "not scorable": neutral is the absence of the emotions whose strength this measures);
-- ``margin``: that probability minus the largest other one, in [−1, 1] (> 0: the target wins);
-- ``arousal``: the recognizer's distribution mapped onto Russell & Mehrabian's arousal axis through the
-  category anchors of :mod:`emoeval.functional.affect_space`, in [−1, 1];
+- ``intensity`` (headline): the recognizer's probability of the target emotion, in [0, 1];
+- ``margin``: that probability minus the largest other one, in [−1, 1] (> 0: the target wins) — neither for a
+  neutral target: neutral is the absence of the emotions whose strength they measure;
+- ``valence`` and ``arousal``: the recognizer's distribution mapped onto Russell & Mehrabian's axes through the
+  category anchors of :mod:`emoeval.functional.affect_space`, in [−1, 1] (every target; the report plots them);
 - modality evidence that needs no recognizer training (face: expression displacement from the source face;
   speech: the prosodic arousal proxy; text: VADER magnitude);
 - ``requested_intensity``: the manifest's ``intensity`` value, echoed when present, so the control curve can
@@ -31,22 +31,37 @@ from emoeval.metric import Output, SystemValue
 if TYPE_CHECKING:
     import pandas as pd
 
+    from emoeval.reference_models.recognition import Recognition
     from emoeval.stats.aggregate import BootstrapSettings
 
 _INF = math.inf
-#: the per-sample error of a neutral target: intensity is the strength of an emotion, and neutral is none
-NEUTRAL_TARGET = "not scorable: a neutral target has no emotion intensity to measure"
 
 
 def intensity_target_error(target: str | None, labels: Sequence[str]) -> str | None:
-    """Why a sample with ``target`` cannot get an intensity from a recognizer with ``labels`` (None: it can)."""
+    """Why a sample with ``target`` cannot be read by a recognizer with ``labels`` (None: it can)."""
     from emoeval.metrics.emotion_scores import not_scorable_message
 
-    if target == "neutral":
-        return NEUTRAL_TARGET
-    if target not in labels:
-        return not_scorable_message(target, labels)
-    return None
+    return None if target in labels else not_scorable_message(target, labels)
+
+
+def recognizer_values(reading: Recognition, target: str) -> tuple[dict[str, float], str | None]:
+    """The recognizer-based values of one output and a warning: ``intensity`` and ``margin`` of the target
+    (left out for a neutral target: neutral is the absence of the emotions whose strength they measure),
+    ``valence`` and ``arousal`` of the distribution (left out, with the warning, when too little of it lies on
+    labels with an anchor)."""
+    from emoeval.errors import SampleInputError
+    from emoeval.functional.affect_space import valence_arousal
+    from emoeval.functional.control import target_margin
+
+    values: dict[str, float] = {}
+    if target != "neutral":
+        values["intensity"] = reading.probability(target)
+        values["margin"] = target_margin(reading.probabilities, reading.labels, target)
+    try:
+        values["valence"], values["arousal"] = valence_arousal(reading.probabilities, reading.labels)
+    except SampleInputError as exc:
+        return values, f"no valence-arousal point: {exc}"
+    return values, None
 
 
 INTENSITY = Output(
@@ -60,6 +75,12 @@ MARGIN = Output(
     higher_is_better=True,
     range=(-1.0, 1.0),
     description="probability of the target minus the largest other probability",
+)
+VALENCE = Output(
+    "valence",
+    higher_is_better=None,
+    range=(-1.0, 1.0),
+    description="valence of the recognizer's distribution through category anchors (Russell & Mehrabian 1977)",
 )
 AROUSAL = Output(
     "arousal",
@@ -183,9 +204,10 @@ __all__ = [
     "CONTROL_OUTPUTS",
     "INTENSITY",
     "MARGIN",
-    "NEUTRAL_TARGET",
     "REQUESTED",
+    "VALENCE",
     "controllability_values",
     "format_level",
     "intensity_target_error",
+    "recognizer_values",
 ]

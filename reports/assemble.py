@@ -33,7 +33,14 @@ from emoeval.reports.notices import Notice, collect_notices
 from emoeval.reports.plots import system_colors
 from emoeval.reports.prosody import ProsodyExample, prosody_examples
 from emoeval.reports.rows import in_order, metric_modalities
-from emoeval.reports.signatures import SignatureRow, signature_rows
+from emoeval.reports.signatures import (
+    SignaturePlot,
+    SignatureRow,
+    affect_plots,
+    control_plots,
+    reference_systems,
+    signature_rows,
+)
 from emoeval.reports.significance import Significance
 
 if TYPE_CHECKING:
@@ -90,6 +97,8 @@ class ReportData:
     augmentation: AugmentationSection | None = None
     #: the failure-signature verdicts of the run's failure_signatures metrics (empty without them)
     signatures: tuple[SignatureRow, ...] = ()
+    #: the panel's figures: valence-arousal clouds per system, control curves
+    signature_plots: tuple[SignaturePlot, ...] = ()
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -204,6 +213,10 @@ def build_report_data(
         signatures=signature_rows(
             table,
             {(item.system, item.sample_id) for cell in gallery.cells for item in cell.items} if gallery else (),
+        ),
+        signature_plots=(
+            *control_plots(table, system_colors(systems)),
+            *affect_plots(table, system_colors(systems), reference_systems(results.run)),
         ),
         settings={
             "per_cell": options.per_cell,

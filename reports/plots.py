@@ -363,11 +363,14 @@ def scatter_plot(
     width: int = 440,
     height: int = 300,
     radius: float = 4.0,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
 ) -> Markup:
-    """Points (hover shows each one's label) with optional fitted lines (a linear map, an isotonic map)."""
+    """Points (hover shows each one's label) with optional fitted lines (a linear map, an isotonic map);
+    ``x_range``/``y_range`` fix an axis's extent (e.g. the valence-arousal square) instead of fitting the data."""
     left, top, bottom = 56, 12 + 16 * len(lines), height - 40
-    xs = [p.x for p in points] + [v for s in lines for v in s.x]
-    ys = [p.y for p in points] + [v for s in lines for v in s.y if math.isfinite(v)]
+    xs = [p.x for p in points] + [v for s in lines for v in s.x] + list(x_range or ())
+    ys = [p.y for p in points] + [v for s in lines for v in s.y if math.isfinite(v)] + list(y_range or ())
     x_ticks = nice_ticks(min(xs, default=0.0), max(xs, default=1.0), 5)
     y_ticks = nice_ticks(min(ys, default=0.0), max(ys, default=1.0), 5)
     x_scale = Scale(x_ticks[0], x_ticks[-1], left, width - 12)

@@ -111,8 +111,9 @@ def controllability(
 ) -> Controllability:
     """Spearman, Kendall (with bootstrap intervals over sources, or outputs), violation rate and control curve.
 
-    Pairs where either value is not finite are left out. With fewer than three pairs, or a constant requested or
-    measured intensity, the correlations are NaN and ``note`` says why.
+    Pairs where either value is not finite are left out. With fewer than three pairs or a constant requested
+    intensity the correlations are NaN, and ``note`` says why; a constant *measured* intensity (the output never
+    changes) gives 0 with the interval [0, 0] and a note — a knob that does nothing, not a missing value.
     """
     requested = np.asarray(requested, dtype=np.float64).ravel()
     measured = np.asarray(measured, dtype=np.float64).ravel()
@@ -129,11 +130,15 @@ def controllability(
     elif np.ptp(requested) == 0:
         note = "every output asked for the same intensity: controllability is undefined"
     elif np.ptp(measured) == 0:
+        # a rank correlation with a constant is undefined; the knob visibly does nothing, so report none (0)
         note = "the measured intensity is the same for every output: the knob changes nothing measurable"
+        spearman = kendall = 0.0
     backward, steps, _ = violation_steps(requested, measured, kept_groups)
     levels, curve, counts = control_curve(requested, measured) if n else ((), (), ())
     s_ci = k_ci = (math.nan, math.nan)
-    if note is None and n_resamples > 0:
+    if spearman == 0.0 and note is not None:
+        s_ci = k_ci = (0.0, 0.0)  # every resample of a constant is constant
+    elif note is None and n_resamples > 0:
         s_ci, k_ci = _bootstrap(requested, measured, kept_groups, confidence, n_resamples, seed)
     return Controllability(
         spearman=spearman,

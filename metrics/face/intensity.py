@@ -18,8 +18,10 @@ from emoeval.metrics.intensity import (
     INTENSITY,
     MARGIN,
     REQUESTED,
+    VALENCE,
     controllability_values,
     intensity_target_error,
+    recognizer_values,
 )
 
 if TYPE_CHECKING:
@@ -43,24 +45,24 @@ class FaceEmotionIntensity(_RecognizerMetric):
     """How strongly a generated face shows its target emotion, and whether that follows the requested intensity.
 
     **Meaning.** Per face: ``intensity`` = the ``recognizer``'s probability of the target emotion (FER2013
-    mini-Xception by default); ``margin`` = that minus the largest other probability; ``arousal`` = the
-    recognizer's distribution on the arousal axis through category anchors (Russell & Mehrabian 1977; a
-    proxy); and, when the sample has a ``reference`` (the source face it was edited from),
-    ``displacement`` = cosine distance between the output's and the source's expression features (the FER
-    network's 128-d penultimate features, ``embedder``): how far the expression moved, whatever the label.
-    With a requested ``intensity`` in the manifest: ``requested_intensity`` per sample and, per system and per
-    target emotion, ``control_spearman`` / ``control_kendall`` (requested vs the ``control_output``, bootstrap
-    intervals over sources), ``control_violation_rate`` and the ``control_curve`` (level in ``label``).
+    mini-Xception by default); ``margin`` = that minus the largest other probability; ``valence`` / ``valence`` /
+    ``arousal`` = the recognizer's distribution on the valence / arousal axes through category anchors (Russell &
+    Mehrabian 1977; a proxy); and, when the sample has a ``reference`` (the source face it was edited from),
+    ``displacement`` = cosine distance between the output's and the source's expression features (the FER network's
+    128-d penultimate features, ``embedder``): how far the expression moved, whatever the label. With a requested
+    ``intensity`` in the manifest: ``requested_intensity`` per sample and, per system and per target emotion,
+    ``control_spearman`` / ``control_kendall`` (requested vs the ``control_output``, bootstrap intervals over
+    sources), ``control_violation_rate`` and the ``control_curve`` (level in ``label``).
 
-    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger emotion; arousal [−1, 1]
+    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger emotion; valence, arousal [−1, 1]
     and displacement [0, 2] carry no direction. Control correlations [−1, 1], higher = better control
     (≈ 0: the intensity knob changes nothing the recognizer sees); violation rate [0, 1], lower is better
     (≈ 0.5 for a knob that does nothing). On the London set, a neutral → smiling edit moves the features by
     about 0.3–0.6 and a copy of the source by 0 (see the integration tests).
 
-    **Needs.** A face (``path``) and a ``target_emotion`` among the recognizer's labels other than neutral
-    (others: "not scorable"). Optional: ``reference`` (source face), ``intensity`` (requested level: a number;
-    ordinal levels as 1, 2, 3).
+    **Needs.** A face (``path``) and a ``target_emotion`` among the recognizer's labels (others: "not scorable"; a
+    neutral target gets valence, arousal and the modality evidence, no intensity or margin). Optional: ``reference``
+    (source face), ``intensity`` (requested level: a number; ordinal levels as 1, 2, 3).
 
     **Source.** Recognizer confidence as expression intensity as in ExprGAN (Ding et al. 2018, AAAI) and
     GANimation (Pumarola et al. 2018); arousal anchors: Russell & Mehrabian (1977), J. Res. Personality 11.
@@ -73,7 +75,7 @@ class FaceEmotionIntensity(_RecognizerMetric):
         name="face_emotion_intensity",
         modality="face",
         scope="sample",
-        outputs=(INTENSITY, MARGIN, AROUSAL, DISPLACEMENT, REQUESTED, *CONTROL_OUTPUTS),
+        outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, DISPLACEMENT, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
         inputs=(
             Input("target_emotion"),
@@ -103,9 +105,6 @@ class FaceEmotionIntensity(_RecognizerMetric):
         self.control_output = control_output
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        from emoeval.functional.affect_space import valence_arousal
-        from emoeval.functional.control import target_margin
-
         labels = self._recognizer_labels(context)
         scores: list[SampleScore | None] = [None] * len(samples)
         todo: list[int] = []
@@ -123,15 +122,7 @@ class FaceEmotionIntensity(_RecognizerMetric):
                 scores[index] = SampleScore.failed(reading)
                 continue
             target = str(sample.target_emotion)
-            values: dict[str, float] = {
-                "intensity": reading.probability(target),
-                "margin": target_margin(reading.probabilities, reading.labels, target),
-            }
-            warning = None
-            try:
-                values["arousal"] = valence_arousal(reading.probabilities, reading.labels)[1]
-            except SampleInputError as exc:
-                warning = f"no arousal: {exc}"
+            values, warning = recognizer_values(reading, target)
             if isinstance(moved, SampleInputError):
                 warning = f"reference: {moved}; displacement left out"
             elif moved is not None:

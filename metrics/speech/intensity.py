@@ -16,8 +16,10 @@ from emoeval.metrics.intensity import (
     INTENSITY,
     MARGIN,
     REQUESTED,
+    VALENCE,
     controllability_values,
     intensity_target_error,
+    recognizer_values,
 )
 from emoeval.metrics.speech.emotion import PROBE, PROBE_MODELS, _SpeechEmotionMetric, arousal_proxies
 
@@ -39,24 +41,24 @@ AROUSAL_PROXY = Output(
 class SpeechEmotionIntensity(_SpeechEmotionMetric):
     """How strongly generated speech carries its target emotion, and whether that follows the requested intensity.
 
-    **Meaning.** Per recording: ``intensity`` = the ``recognizer``'s probability of the target emotion (the
-    speech probe fitted on ``emotion_reference`` by default); ``margin`` = that minus the largest other
-    probability; ``arousal`` = the distribution on the arousal axis through category anchors (Russell &
-    Mehrabian 1977); ``arousal_proxy`` = the prosodic arousal proxy of ``speech_arousal_proxy`` (F0 level and
-    range, energy range, alpha ratio, speaking rate, standardised on the probe's reference set; only with the
-    probe) — acoustic evidence that needs no recognizer decision, and falls when prosody is flattened. With a
-    requested ``intensity``: ``requested_intensity`` per sample and, per system and target emotion,
-    ``control_spearman`` / ``control_kendall`` (requested vs ``control_output``), ``control_violation_rate``
-    and ``control_curve``.
+    **Meaning.** Per recording: ``intensity`` = the ``recognizer``'s probability of the target emotion (the speech
+    probe fitted on ``emotion_reference`` by default); ``margin`` = that minus the largest other probability;
+    ``valence`` / ``arousal`` = the distribution on the valence / arousal axes through category anchors (Russell &
+    Mehrabian 1977); ``arousal_proxy`` = the prosodic arousal proxy of ``speech_arousal_proxy`` (F0 level and range,
+    energy range, alpha ratio, speaking rate, standardised on the probe's reference set; only with the probe) —
+    acoustic evidence that needs no recognizer decision, and falls when prosody is flattened. With a requested
+    ``intensity``: ``requested_intensity`` per sample and, per system and target emotion, ``control_spearman`` /
+    ``control_kendall`` (requested vs ``control_output``), ``control_violation_rate`` and ``control_curve``.
 
-    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger; arousal [−1, 1] and
+    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger; valence, arousal [−1, 1] and
     arousal_proxy (unbounded, 0 = reference average) carry no direction. Control correlations [−1, 1], higher
     is better; violation rate [0, 1], lower is better. On EmoDB the proxy ranks anger, happiness and fear
     above sadness, boredom and neutral, and a WORLD-smoothed copy of each clip scores lower than the clip
     (integration tests).
 
-    **Needs.** Audio (``path``) and a ``target_emotion`` among the recognizer's labels other than neutral
-    (others: "not scorable"); ``emotion_reference`` for the probe. Optional ``intensity`` (a number).
+    **Needs.** Audio (``path``) and a ``target_emotion`` among the recognizer's labels (others: "not scorable"; a
+    neutral target gets valence, arousal and the modality evidence, no intensity or margin); ``emotion_reference``
+    for the probe. Optional ``intensity`` (a number).
 
     **Source.** Recognizer-based intensity as in emotion-strength TTS evaluations (Lei et al. 2022, IEEE/ACM
     TASLP); acoustic arousal correlates: Scherer 2003, Eyben et al. 2016 (eGeMAPS).
@@ -66,7 +68,7 @@ class SpeechEmotionIntensity(_SpeechEmotionMetric):
         name="speech_emotion_intensity",
         modality="speech",
         scope="sample",
-        outputs=(INTENSITY, MARGIN, AROUSAL, AROUSAL_PROXY, REQUESTED, *CONTROL_OUTPUTS),
+        outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, AROUSAL_PROXY, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
         inputs=(
             Input("target_emotion"),
@@ -95,9 +97,6 @@ class SpeechEmotionIntensity(_SpeechEmotionMetric):
         self.control_output = control_output
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        from emoeval.functional.affect_space import valence_arousal
-        from emoeval.functional.control import target_margin
-
         model = self._model(context)
         labels, readings = self._recognize(context, [s.path for s in samples])  # type: ignore[misc]
         proxies = arousal_proxies(context, model, [s.path for s in samples]) if self.recognizer == PROBE else None  # type: ignore[misc]
@@ -111,15 +110,7 @@ class SpeechEmotionIntensity(_SpeechEmotionMetric):
                 scores.append(SampleScore.failed(reading))
                 continue
             target = str(sample.target_emotion)
-            values = {
-                "intensity": reading.probability(target),
-                "margin": target_margin(reading.probabilities, reading.labels, target),
-            }
-            warning = None
-            try:
-                values["arousal"] = valence_arousal(reading.probabilities, reading.labels)[1]
-            except SampleInputError as exc:
-                warning = f"no arousal: {exc}"
+            values, warning = recognizer_values(reading, target)
             if proxies is not None and not isinstance(proxies[index], SampleInputError):
                 values["arousal_proxy"] = float(proxies[index])  # type: ignore[arg-type]
             if sample.intensity is not None:

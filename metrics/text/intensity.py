@@ -15,8 +15,10 @@ from emoeval.metrics.intensity import (
     INTENSITY,
     MARGIN,
     REQUESTED,
+    VALENCE,
     controllability_values,
     intensity_target_error,
+    recognizer_values,
 )
 from emoeval.metrics.text.emotion import RECOGNIZER, _TextEmotionMetric
 
@@ -43,21 +45,22 @@ def vader_magnitude(text: str, analyzer: Any) -> float:
 class TextEmotionIntensity(_TextEmotionMetric):
     """How strongly a generated reply expresses its target emotion, and whether that follows the requested intensity.
 
-    **Meaning.** Per reply: ``intensity`` = the ``recognizer``'s probability of the target emotion (the
-    zero-shot text recognizer by default); ``margin`` = that minus the largest other probability; ``arousal``
-    = the distribution on the arousal axis through category anchors (Russell & Mehrabian 1977);
-    ``lexicon_intensity`` = the magnitude of VADER's compound sentiment score, lexicon evidence of emotional
-    wording with VADER's intensifier, negation, capitalisation and punctuation rules ("SO happy!!!" scores
-    above "happy"). A bland responder ("I see.") scores ≈ 0 on it whatever the target. With a requested
-    ``intensity``: ``requested_intensity`` per sample and per system / target emotion ``control_spearman``,
-    ``control_kendall`` (requested vs ``control_output``), ``control_violation_rate`` and ``control_curve``.
+    **Meaning.** Per reply: ``intensity`` = the ``recognizer``'s probability of the target emotion (the zero-shot
+    text recognizer by default); ``margin`` = that minus the largest other probability; ``valence`` / ``arousal`` =
+    the distribution on the valence / arousal axes through category anchors (Russell & Mehrabian 1977);
+    ``lexicon_intensity`` = the magnitude of VADER's compound sentiment score, lexicon evidence of emotional wording
+    with VADER's intensifier, negation, capitalisation and punctuation rules ("SO happy!!!" scores above "happy"). A
+    bland responder ("I see.") scores ≈ 0 on it whatever the target. With a requested ``intensity``:
+    ``requested_intensity`` per sample and per system / target emotion ``control_spearman``, ``control_kendall``
+    (requested vs ``control_output``), ``control_violation_rate`` and ``control_curve``.
 
-    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger; arousal [−1, 1] and
+    **Range and direction.** intensity [0, 1] and margin [−1, 1], higher = stronger; valence, arousal [−1, 1] and
     lexicon_intensity [0, 1] carry no direction by themselves (a neutral target should score low). Control
     correlations [−1, 1], higher is better; violation rate [0, 1], lower is better.
 
-    **Needs.** A reply (``text``) and a ``target_emotion`` among the recognizer's labels other than neutral
-    (others: "not scorable"). Optional ``intensity`` (a number).
+    **Needs.** A reply (``text``) and a ``target_emotion`` among the recognizer's labels (others: "not scorable"; a
+    neutral target gets valence, arousal and the modality evidence, no intensity or margin). Optional ``intensity``
+    (a number).
 
     **Source.** Hutto & Gilbert (2014), VADER, ICWSM; emotion intensity of text as in the WASSA-2017 shared task
     (Mohammad & Bravo-Marquez 2017); arousal anchors: Russell & Mehrabian (1977).
@@ -67,7 +70,7 @@ class TextEmotionIntensity(_TextEmotionMetric):
         name="text_emotion_intensity",
         modality="text",
         scope="sample",
-        outputs=(INTENSITY, MARGIN, AROUSAL, LEXICON_INTENSITY, REQUESTED, *CONTROL_OUTPUTS),
+        outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, LEXICON_INTENSITY, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
         inputs=(
             Input("target_emotion"),
@@ -98,9 +101,6 @@ class TextEmotionIntensity(_TextEmotionMetric):
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-        from emoeval.functional.affect_space import valence_arousal
-        from emoeval.functional.control import target_margin
-
         labels, readings = self._recognize(samples, context)
         analyzer = SentimentIntensityAnalyzer()
         scores = []
@@ -113,16 +113,8 @@ class TextEmotionIntensity(_TextEmotionMetric):
                 scores.append(SampleScore.failed(error))
                 continue
             target = str(sample.target_emotion)
-            values = {
-                "intensity": reading.probability(target),
-                "margin": target_margin(reading.probabilities, reading.labels, target),
-                "lexicon_intensity": vader_magnitude(str(sample.text), analyzer),
-            }
-            warning = None
-            try:
-                values["arousal"] = valence_arousal(reading.probabilities, reading.labels)[1]
-            except SampleInputError as exc:
-                warning = f"no arousal: {exc}"
+            values, warning = recognizer_values(reading, target)
+            values["lexicon_intensity"] = vader_magnitude(str(sample.text), analyzer)
             if sample.intensity is not None:
                 values["requested_intensity"] = float(sample.intensity)
             scores.append(SampleScore(values=values, label=reading.predicted, warning=warning))

@@ -139,6 +139,9 @@ def test_a_knob_that_does_nothing_scores_about_zero():
     assert 0.3 < result.violation_rate < 0.7 or result.steps == 2  # the curve's two steps: noise either way
     constant = controllability(np.ones(10), RNG.normal(size=10), n_resamples=10)
     assert math.isnan(constant.spearman) and "same intensity" in constant.note
+    dead = controllability(levels[:30], np.full(30, 0.4), n_resamples=10)  # the output never changes
+    assert (dead.spearman, dead.kendall, dead.spearman_ci) == (0.0, 0.0, (0.0, 0.0))
+    assert "changes nothing" in dead.note
 
 
 def test_violation_steps_fall_back_to_the_control_curve_without_sources():
@@ -251,3 +254,55 @@ def test_the_new_metrics_pass_check_metric(name, modality, params, alternatives,
         samples = sorted(samples, key=lambda s: s.system == params["real_system"])
     report = check_metric(get_metric_class(name), samples, params=params, alternatives=alternatives, model_pool=pool)
     assert not report.failures
+
+
+# -- the report panel ---------------------------------------------------------------------------------------------
+
+
+def test_the_report_shows_verdicts_plots_and_links_to_the_gallery(tmp_path, demo_dir, pool):
+    pytest.importorskip("dlib", reason="the face identity embedder")
+    import json
+    import re
+
+    import emoeval
+    from emoeval.samples import read_manifest
+
+    faces = [s for s in read_manifest(demo_dir / "manifest.csv") if s.modality == "face"]
+    one = next(s for s in faces if s.system == "other_person_smile").reference  # a neutral photo
+    # a generator that returns one neutral face whatever it is asked, at three requested intensity levels
+    rows = [
+        {"sample_id": f"same/{s.sample_id}", "system": "same_face", "modality": "face", "path": one,
+         "target_emotion": "happy", "group": s.group, "intensity": 1 + i % 3}
+        for i, s in enumerate(faces) if s.system == "real_smile"
+    ] + [
+        {"sample_id": s.sample_id, "system": s.system, "modality": "face", "path": s.path,
+         "target_emotion": s.target_emotion, "group": s.group}
+        for s in faces
+    ]  # fmt: skip
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    out = tmp_path / "run"
+    emoeval.score(
+        manifest, metrics=["failure_signatures"], real_system="real_smile", out=out, progress=False,
+        use_cache=False, n_bootstrap=100, model_pool=pool,
+    )  # fmt: skip
+    written = emoeval.report(
+        out, tmp_path / "report.html", per_cell=0, worst=6, worst_by="face_emotion_intensity/intensity"
+    )
+    page = written.html.read_text(encoding="utf-8")
+    section = page[page.index('id="signatures"') : page.index("</section>", page.index('id="signatures"'))]
+    assert "mode collapse: distance ratio 0.00" in section  # one face for everyone
+    assert re.search(r'verdict-flagged">\s*<td data-value="same_face">', section)
+    assert section.count("<svg") == 3  # the control curve, and one valence-arousal cloud per generated system
+    assert "grey: real_smile" in section
+    # "samples to look at" link to gallery cards that exist
+    for signature in ("lost intensity", "poor controllability"):  # a neutral face whatever the requested level
+        assert re.search(
+            rf'verdict-flagged">\s*<td data-value="same_face">[^\n]*\n\s*<td data-value="{signature}">', section
+        )
+    anchors = re.findall(r'<a href="#(sample-[^"]+)">', section)
+    assert len(anchors) == 3  # the three least intense outputs of the muted system
+    for anchor in anchors:
+        assert f'id="{anchor}"' in page
+    twin = json.loads((tmp_path / "report.json").read_text())
+    assert {row["verdict"]["verdict"] for row in twin["signatures"]} >= {"flagged", "not seen"}
