@@ -45,9 +45,12 @@ def resolve_metrics(
     from emoeval.errors import RunConfigError
     from emoeval.metric_config import build_metric, resolve_metric_list
     from emoeval.registry import get_metric_class, metric_names
+    from emoeval.samples import MULTIMODAL, has_bundles
 
     settings = {"real": real, "real_system": real_system, "emotion_reference": emotion_reference}
     modalities = {sample.modality for sample in samples}
+    if has_bundles(samples):  # bundle metrics (spec.modality "multimodal") apply when bundles can be made
+        modalities.add(MULTIMODAL)
 
     def members(wanted: Callable[[type[Metric]], bool], why: str) -> list[Metric]:
         """The registered metrics ``wanted`` picks that read the samples' modalities; one that cannot run without

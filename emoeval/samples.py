@@ -606,3 +606,121 @@ def gather_groups(samples: Sequence[Sample]) -> dict[str, list[Sample]]:
         if sample.group is not None:
             groups.setdefault(sample.group, []).append(sample)
     return groups
+
+
+# -- multimodal bundles -------------------------------------------------------------------------------------------
+
+#: the reserved ``MetricSpec.modality`` of a metric that reads multimodal bundles (see :func:`bundle_samples`), and
+#: the ``modality`` of a bundle sample
+MULTIMODAL = "multimodal"
+#: parts that describe how an output was made or judged, not a generated modality of the bundle. ``transcript``
+#: is the text a speech generator was asked to say (the input of intelligibility): emotional TTS speaks neutral
+#: sentences in every emotion by design, so its words are not a modality that should agree with the voice —
+#: generated words come as a ``text`` row of the group or a ``reply:text`` part
+NOT_BUNDLE_PARTS: frozenset[str] = frozenset({"reference", "context", "emotion_reference", "transcript"})
+
+
+def bundle_parts(sample: Sample) -> dict[str, Part]:
+    """The generated modalities of one sample, by part name: its output under its modality's name (``face``,
+    ``speech``...), and every other part except :data:`NOT_BUNDLE_PARTS` under its own name (``audio``,
+    ``reply``...). A bundle sample (modality ``multimodal``) gives its parts as they are."""
+    if sample.modality == MULTIMODAL:
+        return dict(sample.parts)
+    found: dict[str, Part] = {}
+    for name, part in sample.parts.items():
+        if name == OUTPUT:
+            found[sample.modality] = part
+        elif name not in NOT_BUNDLE_PARTS and part.value not in ("", ()):
+            found.setdefault(name, part)
+    return found
+
+
+def _bundle_of(members: Sequence[Sample]) -> tuple[Sample | None, str | None]:
+    """The bundle of one system's samples that share a group (or of one sample), or (None, why it is none)."""
+    parts: dict[str, Part] = {}
+    for member in members:
+        for name, part in bundle_parts(member).items():
+            key, number = name, 2
+            while key in parts:  # two members both give a `face`: face, face_2 (the metric refuses the ambiguity)
+                key, number = f"{name}_{number}", number + 1
+            parts[key] = part
+    if len({part.media for part in parts.values()}) < 2:
+        return None, "a single modality: not a multimodal bundle"
+    first = members[0]
+    targets = {m.target_emotion for m in members if m.target_emotion is not None}
+    intensities = {m.intensity for m in members if m.intensity is not None}
+    if len(members) == 1:
+        return first.replace(modality=MULTIMODAL, parts=parts), None
+    meta: dict[str, Any] = {"bundle_members": ",".join(m.sample_id for m in members)}
+    if len(targets) > 1:  # members asked for different emotions: the bundle has no one target
+        meta["target_conflict"] = ",".join(sorted(targets))
+    return (
+        Sample(
+            sample_id=f"{first.system}/{first.group}",
+            system=first.system,
+            modality=MULTIMODAL,
+            target_emotion=next(iter(targets)) if len(targets) == 1 else None,
+            group=first.group,
+            meta=meta,
+            parts=parts,
+            intensity=next(iter(intensities)) if len(intensities) == 1 else None,
+            base_dir=first.base_dir,
+        ),
+        None,
+    )
+
+
+def bundle_samples(samples: Sequence[Sample]) -> tuple[list[Sample], dict[str, int]]:
+    """Multimodal bundles: (bundle samples, counts of samples that form none, by reason).
+
+    A bundle is one sample of modality ``multimodal`` whose parts are the generated modalities of one item,
+    each with its media type. It is made from
+
+    - **the samples of one system that share a** ``group`` (manifest rows ``face``, ``speech``, ``text`` with one
+      group): each member's output becomes the part named after its modality (a second one of the same name gets
+      ``_2``), its other parts (``audio:speech``, ``reply:text``...) keep their names; the bundle's id is
+      ``<system>/<group>`` (one member: the member's own id), its target emotion the members' common one (none,
+      and ``meta["target_conflict"]``, when they differ), ``meta["bundle_members"]`` the member ids;
+    - **one sample without a group** whose parts span two or more media types (a v2 multi-part row: ``path`` a
+      face, ``audio:speech``, ``reply:text``);
+    - a sample that already has modality ``multimodal``, as it is.
+
+    Parts in :data:`NOT_BUNDLE_PARTS` (identity/speaker ``reference``, dialogue ``context``, the ``transcript`` a
+    voice was asked to say) are not modalities of the bundle. Groups and samples with a single media type (e.g.
+    several face outputs of one source, for within-input diversity) form no bundle. Bundles come in the order of
+    their first member.
+
+    >>> face = Sample("f1", "sys", "face", path=Path("f.png"), group="g1", target_emotion="happy")
+    >>> voice = Sample("s1", "sys", "speech", path=Path("s.wav"), group="g1", target_emotion="happy")
+    >>> bundles, skipped = bundle_samples([face, voice])
+    >>> bundles[0].sample_id, sorted(bundles[0].parts), bundles[0].target_emotion, skipped
+    ('sys/g1', ['face', 'speech'], 'happy', {})
+    """
+    order: list[tuple[str, str | None, str]] = []
+    members: dict[tuple[str, str | None, str], list[Sample]] = {}
+    for sample in samples:
+        # a sample without a group (or already a bundle) is its own bundle; keyed by its id
+        key = (
+            (sample.system, sample.group, "")
+            if sample.group is not None and sample.modality != MULTIMODAL
+            else (sample.system, None, sample.sample_id)
+        )
+        if key not in members:
+            order.append(key)
+            members[key] = []
+        members[key].append(sample)
+    bundles: list[Sample] = []
+    skipped: dict[str, int] = {}
+    for key in order:
+        bundle, why = _bundle_of(members[key])
+        if bundle is None:
+            reason = f"{why} ({'group' if key[1] is not None else 'sample'})"
+            skipped[reason] = skipped.get(reason, 0) + len(members[key])
+        else:
+            bundles.append(bundle)
+    return bundles, skipped
+
+
+def has_bundles(samples: Sequence[Sample]) -> bool:
+    """Whether any multimodal bundle can be made of ``samples`` (see :func:`bundle_samples`)."""
+    return bool(bundle_samples(samples)[0])

@@ -88,15 +88,20 @@ def _card(metric_class: type[Metric]) -> str:
 
 
 def _bad_sample(sample: Sample, tmp: Path) -> Sample:
-    from emoeval.samples import OUTPUT, Part
+    from emoeval.samples import MULTIMODAL, OUTPUT, Part
 
-    part = sample.parts[OUTPUT]
+    # a multimodal bundle has no `output` part: break its first part (by name) instead, in a group of its own
+    name = OUTPUT if OUTPUT in sample.parts else sorted(sample.parts)[0]
+    part = sample.parts[name]
     if isinstance(part.value, Path):
         value: Any = tmp / "check_metric_missing_file" / Path(part.value).name
     else:
         value = "\u200b "  # only invisible characters
+    changes: dict[str, Any] = {} if sample.modality != MULTIMODAL else {"group": f"{sample.group}/check_metric_bad"}
     return sample.replace(
-        sample_id=f"{sample.sample_id}/check_metric_bad", parts={**sample.parts, OUTPUT: Part(part.media, value)}
+        sample_id=f"{sample.sample_id}/check_metric_bad",
+        parts={**sample.parts, name: Part(part.media, value)},
+        **changes,
     )
 
 
@@ -120,7 +125,7 @@ def check_metric(
     from emoeval.metric import CorpusMetric, Metric, MetricSpec, SampleMetric, jsonable_params
     from emoeval.registry import media_type_names, models_with_role
     from emoeval.runner.keys import metric_key
-    from emoeval.samples import load_samples
+    from emoeval.samples import MULTIMODAL, bundle_samples, load_samples
 
     params = dict(params or {})
     alternatives = dict(alternatives or {})
@@ -149,7 +154,7 @@ def check_metric(
         f"headline {spec.headline.name!r} has scope {spec.headline.scope!r}",
     )
     registered = set(media_type_names())
-    media = {spec.modality} | {item.media for item in spec.all_inputs if item.media}
+    media = ({spec.modality} - {MULTIMODAL}) | {item.media for item in spec.all_inputs if item.media}
     check("modality and input media types are registered", media <= registered, f"unknown {sorted(media - registered)}")
     card = _card(metric_class)
     missing = [section for section in CARD_SECTIONS if section not in card]
@@ -197,7 +202,9 @@ def check_metric(
         load_samples(samples) if not isinstance(samples, Sequence) or isinstance(samples, str) else list(samples)
     )
     with tempfile.TemporaryDirectory() as scratch:
-        bad = _bad_sample(sample_list[0], Path(scratch))
+        # a bundle metric's bad sample is a bundle (modality "multimodal") with a broken part
+        template = bundle_samples(sample_list)[0][0] if spec.modality == MULTIMODAL else sample_list[0]
+        bad = _bad_sample(template, Path(scratch))
         first = emoeval.score([*sample_list, bad], metrics=[metric], model_pool=pool, **options).table
         second = emoeval.score([*sample_list, bad], metrics=[metric_class(**params)], model_pool=pool, **options).table
     volatile = ["run_id", "created_at"]

@@ -30,10 +30,12 @@ class PlanEntry:
 def check_media(metrics: Sequence[Metric]) -> None:
     """Every modality and input media type the metrics declare must be registered (else a clear error)."""
     from emoeval.registry import media_type_names
+    from emoeval.samples import MULTIMODAL
 
     known = set(media_type_names())
     for metric in metrics:
         wanted = {metric.spec.modality} | {item.media for item in metric.spec.all_inputs if item.media is not None}
+        wanted.discard(MULTIMODAL)  # the reserved modality of bundle metrics: bundles' parts have registered types
         unknown = sorted(wanted - known)
         if unknown:
             raise RunConfigError(
@@ -57,14 +59,25 @@ def plan(samples: Sequence[Sample], metrics: Sequence[Metric]) -> list[PlanEntry
 
     A sample whose declared input cannot be read as its media type (a bad cell) is skipped for that metric, and
     the reason counted, like a missing input.
+
+    A metric whose ``spec.modality`` is ``multimodal`` (:data:`emoeval.samples.MULTIMODAL`) applies to the run's
+    multimodal *bundles* instead: each system's samples that share a ``group`` across modalities, or one
+    multi-part sample, gathered into one sample by :func:`emoeval.samples.bundle_samples` (samples that form
+    none are counted in ``skipped``). Runs without such a metric are planned exactly as before.
     """
+    from emoeval.samples import MULTIMODAL, bundle_samples
+
     check_media(metrics)
     entries: list[PlanEntry] = []
     for metric in metrics:
         by_system: dict[str, list[Sample]] = {}
         skipped: Counter[str] = Counter()
         references = metric.reference_systems()
-        for sample in samples:
+        candidates: Sequence[Sample] = samples
+        if metric.spec.modality == MULTIMODAL:
+            candidates, not_bundled = bundle_samples([s for s in samples if s.system not in references])
+            skipped.update(not_bundled)
+        for sample in candidates:
             if sample.modality != metric.spec.modality or sample.system in references:
                 continue
             try:
