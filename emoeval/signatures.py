@@ -47,10 +47,30 @@ class SignatureRule:
     worst_by: str | None = None
 
 
+#: the thresholds of the verdicts, each justified where its metric documents it (one place: metrics import these)
+#: mode collapse: a Vendi or distance ratio below half of real data's (metrics/emotion_diversity.py)
+COLLAPSE_BELOW = 0.5
+#: over-smoothed faces: half the Laplacian energy / high-frequency share of real faces (metrics/face/sharpness.py)
+SMOOTHED_BELOW = 0.5
+#: bland text: a fifth fewer distinct words per 42 tokens than human replies (metrics/text/richness.py)
+BLAND_BELOW = 0.8
+#: few emotion words: half the human replies' emotion-word variety (metrics/text/richness.py)
+EMOTION_WORDS_BELOW = 0.5
+#: lost intensity: the recognizer gives the target less than 0.3 (chance for a 7-label recognizer ≈ 0.14)
+MUTED_BELOW = 0.3
+#: poor controllability: Spearman ρ of requested vs measured intensity below 0.3 (a knob that does nothing: 0)
+CONTROL_BELOW = 0.3
+#: narrow affect range: fewer than half the reference's valence-arousal cells, or half its arousal spread
+NARROW_BELOW = 0.5
+#: modalities disagree: below the crowd's own face-vs-voice agreement on real CREMA-D clips (0.51; mean JS 0.33)
+DISAGREE_BELOW = 0.5
+DIVERGE_ABOVE = 0.33
+
+
 RULES: tuple[SignatureRule, ...] = (
     # mode collapse (metrics/emotion_diversity.py: COLLAPSE_BELOW = 0.5)
     *(
-        SignatureRule("mode collapse", f"{m}_emotion_diversity", sub_metric, what, "below", 0.5, 1.0)
+        SignatureRule("mode collapse", f"{m}_emotion_diversity", sub_metric, what, "below", COLLAPSE_BELOW, 1.0)
         for m in ("face", "speech", "text")
         for sub_metric, what in (("vendi_ratio", "Vendi ratio"), ("diversity_ratio", "distance ratio"))
     ),
@@ -70,13 +90,58 @@ RULES: tuple[SignatureRule, ...] = (
     ),
     # poor controllability: requested vs measured intensity (a knob that does nothing: ρ ≈ 0)
     *(
-        SignatureRule("poor controllability", f"{m}_emotion_intensity", "control_spearman", "Spearman ρ", "below", 0.3)
+        SignatureRule(
+            "poor controllability", f"{m}_emotion_intensity", "control_spearman", "Spearman ρ", "below", CONTROL_BELOW
+        )
         for m in ("face", "speech", "text")
     ),
     # valence-arousal coverage (a narrower region of the plane than real data)
     *(
-        SignatureRule("narrow affect range", f"{m}_affect_coverage", "coverage", "VA coverage", "below", 0.5, 1.0)
+        SignatureRule(
+            "narrow affect range", f"{m}_affect_coverage", "coverage", "VA coverage", "below", NARROW_BELOW, 1.0
+        )
         for m in ("face", "speech", "text")
+    ),
+    # over-smoothing (metrics/face/sharpness.py SMOOTHED_BELOW, metrics/text/richness.py BLAND_BELOW): real data
+    # against itself stays within ±0.06 (faces) and ±0.02 (text); a just-visible blur (σ ≈ 0.7 px) crosses 0.5
+    SignatureRule(
+        "over-smoothing", "face_sharpness", "sharpness_ratio", "sharpness ratio", "below", SMOOTHED_BELOW, 1.0
+    ),
+    SignatureRule(
+        "over-smoothing",
+        "face_sharpness",
+        "hf_energy_ratio",
+        "high-frequency energy ratio",
+        "below",
+        SMOOTHED_BELOW,
+        1.0,
+    ),
+    SignatureRule(
+        "over-smoothing", "text_richness", "lexical_richness_ratio", "lexical richness ratio", "below", 0.8, 1.0
+    ),
+    SignatureRule(
+        "over-smoothing",
+        "text_richness",
+        "emotion_vocabulary_ratio",
+        "emotion vocabulary ratio",
+        "below",
+        EMOTION_WORDS_BELOW,
+        1.0,
+    ),
+    # modalities that disagree (metrics/multimodal/consistency.py): below the crowd's own face-vs-voice agreement
+    # on real CREMA-D clips (0.51 top-label agreement, mean JS 0.33), a generator's modalities clearly disagree
+    SignatureRule(
+        "modalities disagree",
+        "multimodal_emotion_consistency",
+        "consistency_rate",
+        "consistency rate",
+        "below",
+        DISAGREE_BELOW,
+        None,
+        "consistent",
+    ),
+    SignatureRule(
+        "modalities disagree", "multimodal_emotion_consistency", "mean_js", "mean JS divergence", "above", DIVERGE_ABOVE
     ),
     *(
         SignatureRule(
@@ -85,7 +150,7 @@ RULES: tuple[SignatureRule, ...] = (
             "arousal_spread_ratio",
             "arousal spread ratio",
             "below",
-            0.5,
+            NARROW_BELOW,
             1.0,
         )
         for m in ("face", "speech", "text")

@@ -42,17 +42,18 @@ from emoeval.errors import SampleInputError
 from emoeval.metric import Output
 from emoeval.metrics.reference_set import FeatureSetMetric
 
+# a target emotion whose outputs hold fewer than this share of the real outputs' effective number of distinct
+# outputs (or of their mean distance) is flagged collapsed: half is far outside the bootstrap spread of real data
+# against itself (about ±0.1 at 20–30 outputs per emotion on the London and MELD sets) and well above what one
+# repeated output or a handful of stock replies give (0–0.3, see the integration tests)
+from emoeval.signatures import COLLAPSE_BELOW
+
 if TYPE_CHECKING:
     import numpy as np
 
     from emoeval.context import ScoringContext
     from emoeval.samples import Sample
 
-#: a target emotion whose outputs hold fewer than this share of the real outputs' effective number of distinct
-#: outputs (Vendi ratio) is flagged collapsed: half is far outside the bootstrap spread of real data against
-#: itself (about ±0.1 at 20–30 outputs per emotion on the London and MELD sets) and a quarter of what one repeated
-#: output or a handful of stock replies give (0.05–0.3, see the integration tests)
-COLLAPSE_BELOW = 0.5
 _INF = math.inf
 
 DIVERSITY_OUTPUTS: tuple[Output, ...] = (

@@ -77,8 +77,8 @@ class FaceEmotionIntensity(_RecognizerMetric):
         scope="sample",
         outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, DISPLACEMENT, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
+        needs=frozenset({"target_emotion"}),
         inputs=(
-            Input("target_emotion"),
             Input("reference", "face", required=False, description="the source face the output was edited from"),
             Input("intensity", required=False, description="the requested intensity (a number)"),
         ),

@@ -70,10 +70,8 @@ class SpeechEmotionIntensity(_SpeechEmotionMetric):
         scope="sample",
         outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, AROUSAL_PROXY, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
-        inputs=(
-            Input("target_emotion"),
-            Input("intensity", required=False, description="the requested intensity (a number)"),
-        ),
+        needs=frozenset({"target_emotion"}),
+        inputs=(Input("intensity", required=False, description="the requested intensity (a number)"),),
         models=PROBE_MODELS,
         summary="emotion intensity of speech (recognizer confidence, prosodic arousal proxy) and its control",
         citation="Lei et al. 2022 (emotion strength control); Scherer 2003; Russell & Mehrabian 1977",

@@ -72,10 +72,8 @@ class TextEmotionIntensity(_TextEmotionMetric):
         scope="sample",
         outputs=(INTENSITY, MARGIN, VALENCE, AROUSAL, LEXICON_INTENSITY, REQUESTED, *CONTROL_OUTPUTS),
         version="1.0.0",
-        inputs=(
-            Input("target_emotion"),
-            Input("intensity", required=False, description="the requested intensity (a number)"),
-        ),
+        needs=frozenset({"target_emotion"}),
+        inputs=(Input("intensity", required=False, description="the requested intensity (a number)"),),
         models=(RECOGNIZER,),
         summary="emotion intensity of replies (recognizer confidence, VADER magnitude) and its control",
         citation="Hutto & Gilbert 2014 (VADER); Mohammad & Bravo-Marquez 2017; Russell & Mehrabian 1977",

@@ -139,6 +139,10 @@ def test_london_collapse_is_flagged_and_real_smiles_are_not(london_run):
     assert collapsed.value < 0.1  # one face: Vendi score 1 against ~20 effective real smiles
     assert _system_value(table, "face_emotion_diversity", "collapsed_share", "collapsed").value == 1.0
     assert _system_value(table, "face_emotion_diversity", "diversity_ratio", "collapsed").value == 0.0
+    # four cross-fades of one person (the fade system's groups) are closer together than real smiles of
+    # different people: the within-source spread is reported, and is below the reference's per-emotion spread
+    within = _system_value(table, "face_emotion_diversity", "within_group_ratio", "fade")
+    assert 0.0 < within.value < 1.0
     verdicts = {(v.system, v.rule.signature): v.verdict for v in signature_verdicts(table)}
     assert verdicts["collapsed", "mode collapse"] == "flagged"
     assert verdicts["smiles", "mode collapse"] == "not seen"

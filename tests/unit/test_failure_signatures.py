@@ -191,7 +191,7 @@ def test_the_failure_signatures_family_selects_its_members_for_the_samples(demo_
 
     faces = [s for s in read_manifest(demo_dir / "manifest.csv") if s.modality == "face"]
     names = {m.spec.name for m in resolve_metrics(["failure_signatures"], faces, real_system="real_smile")}
-    assert names == {"face_emotion_diversity", "face_emotion_intensity", "face_affect_coverage"}
+    assert names == {"face_emotion_diversity", "face_emotion_intensity", "face_affect_coverage", "face_sharpness"}
     # without a reference set, the members that need one are left out (not an error)
     assert {m.spec.name for m in resolve_metrics(["failure_signatures"], faces)} == {"face_emotion_intensity"}
     # and none of them runs by default
