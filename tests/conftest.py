@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,6 +234,19 @@ def file_server(monkeypatch: pytest.MonkeyPatch):
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def readme_says() -> Callable[[str, str], None]:
+    """``readme_says(stated, measured)``: the README contains ``stated`` (line breaks as it has them) and it is
+    the text a test measured — so a README figure changes only with the number behind it."""
+
+    def check(stated: str, measured: str) -> None:
+        text = (REPO / "README.md").read_text(encoding="utf-8")
+        assert stated in text, f"the README no longer says {stated!r}"
+        assert " ".join(stated.split()) == " ".join(measured.split()), (stated, measured)
+
+    return check
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def _direct(face: np.ndarray, voice: np.ndarray) -> dict[str, float]:
     }
 
 
-def test_face_vs_voice_agreement_js_and_confusion_match_a_direct_computation(votes):
+def test_face_vs_voice_agreement_js_and_confusion_match_a_direct_computation(votes, readme_says):
     face = votes[FACE].to_numpy() / votes[FACE].to_numpy().sum(axis=1, keepdims=True)
     voice = votes[VOICE].to_numpy() / votes[VOICE].to_numpy().sum(axis=1, keepdims=True)
     pairs = [compare_pair(p, LABELS, q, LABELS) for p, q in zip(face, voice, strict=True)]
@@ -81,6 +81,7 @@ def test_face_vs_voice_agreement_js_and_confusion_match_a_direct_computation(vot
     np.testing.assert_allclose(ours_js, direct["js"], atol=1e-10)
     np.testing.assert_array_equal(ours_confusion, direct["confusion"])
     assert np.trace(ours_confusion) == agree
+    readme_says("agree for 50.8 % of 7,442 clips", f"agree for {100 * agree / n:.1f} % of {n:,} clips")
 
 
 def test_target_agreement_against_the_intended_emotion(votes):

@@ -65,7 +65,7 @@ def faces(tmp_path_factory, pool):
     return bench, manifest, table
 
 
-def test_blurred_smiles_are_over_smoothed_and_real_faces_are_not(faces):
+def test_blurred_smiles_are_over_smoothed_and_real_faces_are_not(faces, readme_says):
     from emoeval.metrics.face.sharpness import SMOOTHED_BELOW
 
     bench, _, table = faces
@@ -74,6 +74,8 @@ def test_blurred_smiles_are_over_smoothed_and_real_faces_are_not(faces):
         hf = overall(table, system).loc["hf_energy_ratio", "value"]
         print(f"\n{system}: sharpness {value:.3f} [{low:.3f}, {high:.3f}], hf {hf:.3f}")
     blurred = overall(table, "blurred")
+    value, low, high = blurred.loc["sharpness_ratio", ["value", "ci_low", "ci_high"]]
+    readme_says("sharpness ratio of 0.08 [0.07, 0.09]", f"sharpness ratio of {value:.2f} [{low:.2f}, {high:.2f}]")
     assert blurred.loc["sharpness_ratio", "ci_high"] < SMOOTHED_BELOW
     assert blurred.loc["hf_energy_ratio", "ci_high"] < SMOOTHED_BELOW
     assert 0.9 < blurred.loc["contrast_ratio", "value"] < 1.1  # blur keeps the contrast: the loss is detail
@@ -121,7 +123,7 @@ def dialogue(tmp_path_factory, pool):
     return bench, manifest, table
 
 
-def test_the_generic_responder_is_bland_and_the_human_replies_are_not(dialogue):
+def test_the_generic_responder_is_bland_and_the_human_replies_are_not(dialogue, readme_says):
     from emoeval.metrics.text.richness import BLAND_BELOW
 
     bench, _, table = dialogue
@@ -132,6 +134,10 @@ def test_the_generic_responder_is_bland_and_the_human_replies_are_not(dialogue):
             f"\n{system}: richness ratio {value:.3f} [{low:.3f}, {high:.3f}], emotion vocabulary ratio {vocabulary:.3f}"
         )
     generic, human, shuffled = (overall(table, s) for s in ("generic", "human", "shuffled"))
+    readme_says(
+        "lexical richness ratio of 0.25",
+        f"lexical richness ratio of {generic.loc['lexical_richness_ratio', 'value']:.2f}",
+    )
     assert generic.loc["lexical_richness_ratio", "ci_high"] < BLAND_BELOW
     assert generic.loc["emotion_vocabulary_ratio", "value"] < 0.5
     assert generic.loc["emotion_vocabulary", "value"] < human.loc["emotion_vocabulary", "value"]

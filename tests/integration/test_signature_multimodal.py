@@ -22,7 +22,7 @@ def _builder():
     return module
 
 
-def test_consistent_and_inconsistent_bundles_separate(shared_data, tmp_path):
+def test_consistent_and_inconsistent_bundles_separate(shared_data, tmp_path, readme_says):
     import emoeval
 
     builder = _builder()
@@ -44,6 +44,15 @@ def test_consistent_and_inconsistent_bundles_separate(shared_data, tmp_path):
         good_rate = value.loc[(f"consistent{layout}", "consistency_rate")]
         bad_rate = value.loc[(f"inconsistent{layout}", "consistency_rate")]
         assert good_rate["ci_low"] > bad_rate["ci_high"]  # nor do the Wilson intervals
+    good, bad = value.loc[("consistent", "consistency_rate")], value.loc[("inconsistent", "consistency_rate")]
+    readme_says(
+        "consistency rate of\n  1.00 [0.72, 1.00]",
+        f"consistency rate of {good['value']:.2f} [{good['ci_low']:.2f}, {good['ci_high']:.2f}]",
+    )
+    readme_says(
+        "neutral words 0.00 [0.00, 0.28]",
+        f"neutral words {bad['value']:.2f} [{bad['ci_low']:.2f}, {bad['ci_high']:.2f}]",
+    )
     # both layouts: the same per-bundle values (bundle ids differ only by the system's suffix)
     samples = table[(table["scope"] == "sample") & table["error"].isna()].copy()
     samples["bundle"] = samples["sample_id"].str.replace("_multipart", "", regex=False)
