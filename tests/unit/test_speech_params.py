@@ -35,7 +35,11 @@ SPEECHBRAIN = "speechbrain-emotion-iemocap"
     ("role", "models"),
     [
         ("speaker-embedder", ["resemblyzer-ge2e", "speechbrain-ecapa-voxceleb"]),
-        ("speech-embedder", ["resemblyzer-ge2e", "speechbrain-ecapa-voxceleb", "whisper-tiny-en-encoder"]),
+        # the prosodic functionals too: the embedding of per-emotion diversity (speech_emotion_diversity)
+        (
+            "speech-embedder",
+            ["resemblyzer-ge2e", "speech-prosody-functionals", "speechbrain-ecapa-voxceleb", "whisper-tiny-en-encoder"],
+        ),
         ("asr", ["whisper-small-en", "whisper-tiny-en"]),
         ("speech-emotion-recognizer", ["speech-emotion-probe", SPEECHBRAIN]),
         ("speech-quality-predictor", ["distillmos", "dnsmos"]),
