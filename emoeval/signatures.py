@@ -52,6 +52,9 @@ class SignatureRule:
 COLLAPSE_BELOW = 0.5
 #: over-smoothed faces: half the Laplacian energy / high-frequency share of real faces (metrics/face/sharpness.py)
 SMOOTHED_BELOW = 0.5
+#: over-smoothed speech: a quarter of real speech's global variance lost; WORLD analysis-resynthesis alone keeps
+#: 1.0-1.2 on EmoDB (interval lows >= 0.85), so 0.75 is past any vocoder effect (bench/signature_speech.py)
+SPEECH_SMOOTHED_BELOW = 0.75
 #: bland text: a fifth fewer distinct words per 42 tokens than human replies (metrics/text/richness.py)
 BLAND_BELOW = 0.8
 #: few emotion words: half the human replies' emotion-word variety (metrics/text/richness.py)
@@ -101,6 +104,16 @@ RULES: tuple[SignatureRule, ...] = (
             "narrow affect range", f"{m}_affect_coverage", "coverage", "VA coverage", "below", NARROW_BELOW, 1.0
         )
         for m in ("face", "speech", "text")
+    ),
+    # over-smoothed speech (metrics/speech/smoothing.py): global variances and F0 range against real speech
+    *(
+        SignatureRule("over-smoothing", "speech_smoothing", sub_metric, what, "below", SPEECH_SMOOTHED_BELOW, 1.0)
+        for sub_metric, what in (
+            ("gv_ratio_f0", "F0 GV ratio"),
+            ("gv_ratio_energy", "energy GV ratio"),
+            ("gv_ratio_mcep", "mel-cepstral GV ratio"),
+            ("f0_range_ratio", "F0 range ratio"),
+        )
     ),
     # over-smoothing (metrics/face/sharpness.py SMOOTHED_BELOW, metrics/text/richness.py BLAND_BELOW): real data
     # against itself stays within ±0.06 (faces) and ±0.02 (text); a just-visible blur (σ ≈ 0.7 px) crosses 0.5
