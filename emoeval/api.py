@@ -68,10 +68,13 @@ def resolve_metrics(
 
     if names is None:
         return members(lambda metric_class: metric_class.run_by_default, "by default")
-    families = {get_metric_class(name).family for name in metric_names()} - {None}
+    known = set(metric_names())
+    families: set[str | None] | None = None  # read (importing every metric class) only for a name no metric has
     metrics: list[Metric] = []
     for item in names:
-        if isinstance(item, str) and item in families:
+        if isinstance(item, str) and item not in known and "(" not in item and families is None:
+            families = {get_metric_class(name).family for name in known} - {None}
+        if isinstance(item, str) and families is not None and item in families:
             # a family (e.g. failure_signatures): its members for the samples' modalities
             metrics += members(lambda metric_class, family=item: metric_class.family == family, f"in {item}")
         else:

@@ -175,6 +175,9 @@ def list_metrics(names: tuple[str, ...]) -> None:
         click.echo(f"{spec.name}  [{spec.modality}, {spec.scope}, v{spec.version}]  inputs: {inputs or '-'}")
         if spec.summary:
             click.echo(f"    {spec.summary}")
+        if metric_class.family is not None:
+            default = "" if metric_class.run_by_default else "; not run by default"
+            click.echo(f"    family: {metric_class.family} (--metrics {metric_class.family}{default})")
         for line in describe_parameters(metric_class):
             click.echo(f"    param {line}")
         for output in spec.outputs:

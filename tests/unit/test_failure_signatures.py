@@ -306,3 +306,15 @@ def test_the_report_shows_verdicts_plots_and_links_to_the_gallery(tmp_path, demo
         assert f'id="{anchor}"' in page
     twin = json.loads((tmp_path / "report.json").read_text())
     assert {row["verdict"]["verdict"] for row in twin["signatures"]} >= {"flagged", "not seen"}
+
+
+def test_emoeval_metrics_names_the_family_and_that_it_is_not_run_by_default():
+    from click.testing import CliRunner
+
+    from emoeval.cli import main
+
+    result = CliRunner().invoke(main, ["metrics", "text_emotion_intensity", "text_distinct_n"])
+    assert result.exit_code == 0, result.output
+    intensity, distinct = result.output.split("text_distinct_n  [")
+    assert "family: failure_signatures (--metrics failure_signatures; not run by default)" in intensity
+    assert "family:" not in distinct
