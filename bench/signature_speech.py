@@ -4,7 +4,9 @@ item, and Emo-StarGAN vs StarGANv2-VC conversions.
     python bench/signature_speech.py OUT [--data ../shared/data]
 
 writes ``OUT/manifest.csv`` (sample_id, system, modality, path, target_emotion, group, reference) and the wav
-files, then prints ``speech_smoothing`` per system (reference: the EmoDB originals, ``real_system=original``).
+files, then prints ``speech_smoothing`` per system: the EmoDB systems against the EmoDB originals
+(``real_system=original``, matched by emotion), the conversions against their source recordings (the ``reference``
+column). ``--smooth-ms`` sets the smoothing length (default 250 ms).
 Systems:
 
 - ``original``: the EmoDB recordings (Burkhardt et al. 2005; see ../shared/data/speech_emodb/SOURCE.txt);
@@ -12,7 +14,8 @@ Systems:
   smoothed within each voiced run and its log spectral envelope smoothed along time with a moving average of
   :data:`SMOOTH_FRAMES` frames (250 ms), then resynthesised — the over-smoothing of regression-based generators;
 - ``world_copy``: the same analysis and resynthesis *without* smoothing, so the vocoder alone is measured too;
-- ``one_clip``: the first recording returned for every item (mode collapse);
+- ``collapsed``: the first recording returned for every item (mode collapse; its smoothing values are those of
+  one clip against all of EmoDB);
 - ``emo_stargan`` / ``stargan_v2_vc``: the voice conversions of ../shared/data/speech_emostargan (MIT), their
   source recording as ``reference``.
 """
@@ -22,15 +25,21 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: moving-average length of the smoothing, in 5 ms frames (250 ms: 125 ms leaves the F0 variance of EmoDB's
 #: emphatic contours nearly as it is, since it sits in the slow intonation movements)
 SMOOTH_FRAMES = 50
 RATE = 16000
-SYSTEMS = ("original", "world_copy", "world_smoothed", "one_clip", "emo_stargan", "stargan_v2_vc")
+SYSTEMS = ("original", "world_copy", "world_smoothed", "collapsed", "emo_stargan", "stargan_v2_vc")
+#: the voice-conversion systems, scored against their own source recordings (the ``reference`` column)
+CONVERSIONS = ("emo_stargan", "stargan_v2_vc")
 
 
 def _moving_average(x: np.ndarray, frames: int, axis: int = 0) -> np.ndarray:
@@ -39,28 +48,41 @@ def _moving_average(x: np.ndarray, frames: int, axis: int = 0) -> np.ndarray:
     return uniform_filter1d(x, size=frames, axis=axis, mode="nearest")
 
 
-def world_resynthesis(samples: np.ndarray, rate: int, *, smooth: bool) -> np.ndarray:
-    """WORLD analysis → (optionally) smoothing of log F0 within voiced runs and of the log envelope → synthesis."""
+def world_resyntheses(
+    samples: np.ndarray, rate: int, *, smooth_frames: int = SMOOTH_FRAMES
+) -> tuple[np.ndarray, np.ndarray]:
+    """One WORLD analysis, two syntheses: (plain copy, copy with log F0 smoothed within voiced runs and the log
+    envelope smoothed along time by a ``smooth_frames``-frame moving average), each peak-normalised to 0.9."""
     import pyworld
 
     x = samples.astype(np.float64)
     f0, times = pyworld.harvest(x, rate, f0_floor=60.0, f0_ceil=800.0, frame_period=5.0)
     envelope = pyworld.cheaptrick(x, f0, times, rate)
     aperiodicity = pyworld.d4c(x, f0, times, rate)
-    if smooth:
-        voiced = f0 > 0
-        smoothed = f0.copy()
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(int), [0]])))
-        for start, stop in zip(edges[::2], edges[1::2], strict=True):
-            smoothed[start:stop] = np.exp(_moving_average(np.log(f0[start:stop]), min(SMOOTH_FRAMES, stop - start)))
-        f0 = smoothed
-        envelope = np.exp(_moving_average(np.log(envelope + 1e-16), SMOOTH_FRAMES, axis=0))
-    out = pyworld.synthesize(f0, envelope, aperiodicity, rate, frame_period=5.0)
-    return (0.9 * out / max(1e-9, float(np.max(np.abs(out))))).astype(np.float32)
+    voiced = f0 > 0
+    smoothed = f0.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        # within each voiced run only: averaging across an unvoiced gap would pull F0 towards 0 Hz
+        smoothed[start:stop] = np.exp(_moving_average(np.log(f0[start:stop]), min(smooth_frames, stop - start)))
+    smooth_envelope = np.exp(_moving_average(np.log(envelope + 1e-16), smooth_frames, axis=0))
+    outputs = []
+    for pitch, spectrum in ((f0, envelope), (smoothed, smooth_envelope)):
+        out = pyworld.synthesize(pitch, spectrum, aperiodicity, rate, frame_period=5.0)
+        outputs.append((0.9 * out / max(1e-9, float(np.max(np.abs(out))))).astype(np.float32))
+    return outputs[0], outputs[1]
 
 
-def build(out: Path, data: Path = DEFAULT_DATA) -> Path:
-    """Write the sets under ``out``; returns the manifest path."""
+def world_resynthesis(
+    samples: np.ndarray, rate: int, *, smooth: bool, smooth_frames: int = SMOOTH_FRAMES
+) -> np.ndarray:
+    """WORLD analysis → (optionally) smoothing of log F0 within voiced runs and of the log envelope → synthesis."""
+    return world_resyntheses(samples, rate, smooth_frames=smooth_frames)[1 if smooth else 0]
+
+
+def build(out: Path, data: Path = DEFAULT_DATA, *, smooth_frames: int = SMOOTH_FRAMES) -> Path:
+    """Write the sets under ``out`` (deterministic: WORLD and the moving average have no randomness, the clip
+    order is labels.csv's); returns the manifest path."""
     import soundfile
 
     from emoeval.labels import normalize_label
@@ -76,11 +98,12 @@ def build(out: Path, data: Path = DEFAULT_DATA) -> Path:
         stem = Path(clip["file"]).stem
         emotion = normalize_label(clip["emotion"])
         audio = load_audio(source, target_rate=RATE)
-        paths = {"original": source, "one_clip": first}
-        for system, smooth in (("world_copy", False), ("world_smoothed", True)):
+        paths = {"original": source, "collapsed": first}
+        copies = world_resyntheses(audio.samples, RATE, smooth_frames=smooth_frames)
+        for system, samples in zip(("world_copy", "world_smoothed"), copies, strict=True):
             path = out / system / f"{stem}.wav"
             path.parent.mkdir(exist_ok=True)
-            soundfile.write(path, world_resynthesis(audio.samples, RATE, smooth=smooth), RATE)
+            soundfile.write(path, samples, RATE)
             paths[system] = path
         for system, path in paths.items():
             rows.append(
@@ -106,19 +129,45 @@ def build(out: Path, data: Path = DEFAULT_DATA) -> Path:
     return manifest
 
 
-def main() -> None:
+def score(manifest: Path, *, n_bootstrap: int = 1000, **kwargs: object) -> pd.DataFrame:
+    """``speech_smoothing`` of the EmoDB systems against ``original`` (``real_system``) and of the conversions
+    against their source recordings (the manifest's ``reference`` column): the system rows of both runs."""
+    import pandas as pd
+
     import emoeval
 
+    frame = pd.read_csv(manifest, dtype=str)
+    conversions = frame["system"].isin(CONVERSIONS)
+    tables = []
+    for part, options in ((~conversions, {"real_system": "original"}), (conversions, {})):
+        path = manifest.with_name(f"{manifest.stem}_{'conversions' if options == {} else 'emodb'}.csv")
+        own = frame[part]
+        # the EmoDB run reads its reference from real_system, not from the reference column
+        (own if not options else own.drop(columns=["reference"])).to_csv(path, index=False)
+        table = emoeval.score(
+            path, metrics=["speech_smoothing"], progress=False, n_bootstrap=n_bootstrap, **options, **kwargs
+        ).table
+        tables.append(table[(table["scope"] == "system") & table["target_emotion"].isna()])
+    return pd.concat(tables, ignore_index=True)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--smooth-ms", type=float, default=SMOOTH_FRAMES * 5.0, help="moving-average length")
     args = parser.parse_args()
-    manifest = build(args.out, args.data)
-    table = emoeval.score(manifest, metrics=["speech_smoothing"], real_system="original", progress=False).table
-    rows = table[(table["scope"] == "system") & table["target_emotion"].isna()]
-    for system, own in rows.groupby("system"):
+    manifest = build(args.out, args.data, smooth_frames=max(1, round(args.smooth_ms / 5.0)))
+    rows = score(manifest)
+    print(f"speech_smoothing, value [95% CI]; smoothing {args.smooth_ms:.0f} ms; reference: EmoDB originals "
+          f"(conversions: their sources)")  # fmt: skip
+    for system in SYSTEMS:
+        own = rows[rows["system"] == system]
+        if own.empty:  # real_system=original is the reference set, not a scored system
+            print(f"{system:15s} (the reference set)")
+            continue
         values = "  ".join(f"{r.sub_metric} {r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]" for r in own.itertuples())
-        print(f"{system:16s} {values}")
+        print(f"{system:15s} {values}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ FEATURE_SIZE = FEATURE_LAYOUT[-1][2]
 
 SMOOTHING_CARD = ModelCard(
     name="speech-smoothing-features",
-    version="1",
+    # the version is in the cache key, the code is not: bump it whenever a feature's computation changes (2: the
+    # outputs cached under 1 during development held an older, activity-masked energy GV)
+    version="2",
     files=(),
     summary="over-smoothing evidence of a recording: global variances of log F0, energy and mel-cepstra, F0 range, "
     "modulation spectra (WORLD + SPTK)",
@@ -80,16 +82,19 @@ def smoothing_features(audio: Audio, *, name: str = "recording") -> np.ndarray:
     if voiced.size < 2:
         raise SampleInputError(f"{name}: fewer than two voiced frames; no F0 variance to measure")
     mcep = features.mcep[:, 1 : 1 + N_MCEP]
-    parts = [
-        global_variance(np.log(voiced)),
-        # over the whole speech span, pauses included: the contrast between speech and its pauses is part of the
-        # dynamics smoothing removes (an energy-activity mask would move with the smoothing itself)
-        global_variance(features.energy_db),
-        global_variance(mcep),
-        np.array([f0_range_semitones(features.f0)]),
-        modulation_spectrum(interpolate_unvoiced(features.f0)),
-        modulation_spectrum(mcep),
-    ]
+    try:
+        parts = [
+            global_variance(np.log(voiced)),
+            # over the whole speech span, pauses included: the contrast between speech and its pauses is part of
+            # the dynamics smoothing removes (an energy-activity mask would move with the smoothing itself)
+            global_variance(features.energy_db),
+            global_variance(mcep),
+            np.array([f0_range_semitones(features.f0)]),
+            modulation_spectrum(interpolate_unvoiced(features.f0)),
+            modulation_spectrum(mcep),
+        ]
+    except ValueError as exc:  # a non-finite analysis value: this recording's error row, not a crashed run
+        raise SampleInputError(f"{name}: {exc}") from exc
     vector = np.concatenate(parts).astype(np.float64)
     assert vector.size == FEATURE_SIZE
     return vector

@@ -28,16 +28,28 @@ MS_SEGMENT = 64
 _TINY = 1e-12
 
 
+def _frames(trajectory: np.ndarray, what: str) -> np.ndarray:
+    """A (T,) or (T, D) trajectory as a (T, D) float64 array with T >= 2 finite frames, else ValueError."""
+    x = np.asarray(trajectory, dtype=np.float64)
+    x = x.reshape(len(x), -1) if x.ndim else x.reshape(1, 1)
+    if len(x) < 2:
+        raise ValueError(f"{what} needs at least two frames, got {len(x)}")
+    if not np.all(np.isfinite(x)):
+        # a NaN would silently turn the whole dimension's variance into NaN: say where it is instead
+        bad = int(np.sum(~np.all(np.isfinite(x), axis=1)))
+        raise ValueError(f"{what} needs finite values: {bad} of {len(x)} frames have NaN or inf (drop or interpolate)")
+    return x
+
+
 def global_variance(trajectory: np.ndarray) -> np.ndarray:
-    """Per-dimension variance over time of a (T,) or (T, D) trajectory (``ddof=0``), as a (D,) array.
+    """Per-dimension variance over time of a (T,) or (T, D) trajectory (``ddof=0``), as a (D,) array:
+    ``v_d = (1/T) Σ_t (x_td − x̄_d)²`` (Toda & Tokuda 2007). A constant dimension has GV 0. Raises
+    ValueError for fewer than two frames or a non-finite value.
 
     >>> global_variance(np.array([[1.0, 0.0], [3.0, 0.0]])).tolist()
     [1.0, 0.0]
     """
-    x = np.asarray(trajectory, dtype=np.float64)
-    x = x.reshape(len(x), -1)
-    if len(x) < 2:
-        raise ValueError("a global variance needs at least two frames")
+    x = _frames(trajectory, "a global variance")
     return x.var(axis=0)
 
 
@@ -99,12 +111,16 @@ def interpolate_unvoiced(f0_hz: np.ndarray) -> np.ndarray:
 def modulation_spectrum(trajectory: np.ndarray, segment: int = MS_SEGMENT) -> np.ndarray:
     """The modulation spectrum of a (T,) or (T, D) trajectory: Welch power spectra (Hann, ``segment`` frames,
     half overlap, each segment's mean removed) of each dimension, in dB, averaged over dimensions —
-    ``segment // 2 + 1`` bins from 0 to half the frame rate. Trajectories shorter than ``segment`` are
-    zero-padded to it (after removing their mean)."""
+    ``segment // 2 + 1`` bins from 0 to half the frame rate (the fixed grid ``k · frame_rate / segment``; at 5 ms
+    frames 0, 3.125, ..., 100 Hz). Per dimension and bin, ``MS(k) = 10·log10(c_k / Σ_t w_t² · mean over segments
+    of |Σ_t w_t (x_t − x̄_seg) e^{−2πikt/segment}|²)`` with ``c_k = 2`` except at 0 and the last bin (1): Welch's
+    one-sided density per cycle/frame. The dB of the dimensions are averaged into one curve (a simplification:
+    Takamichi et al. keep one MS per dimension; like them the averaging over utterances is done in dB).
+    Trajectories shorter than ``segment`` are zero-padded to it (after removing their mean); a constant one gives
+    the floor, −120 dB. Raises ValueError for fewer than two frames or a non-finite value."""
     from scipy.signal import welch
 
-    x = np.asarray(trajectory, dtype=np.float64)
-    x = x.reshape(len(x), -1)
+    x = _frames(trajectory, "a modulation spectrum")
     x = x - x.mean(axis=0)
     if len(x) < segment:
         x = np.vstack([x, np.zeros((segment - len(x), x.shape[1]))])

@@ -58,6 +58,11 @@ class SpeechSmoothing(FeatureSetMetric):
     is a percentile bootstrap over the system's recordings re-centred on the value, with the reference held fixed:
     it covers the system's sampling at this set size, not the reference set's.
 
+    **Caveat on F0.** ``gv_ratio_f0`` is a variance of log F0 and so inherits the F0 tracker's octave errors:
+    on EmoDB the per-clip log-F0 variance of dio+stonemask and of Harvest on the same recording differ by up to
+    7×, and with 20 recordings real speech against itself already spans [0.85, 1.19]. Read it together with
+    ``f0_range_ratio`` (5th–95th percentile, robust to a few octave jumps) and the mel-cepstral ratio.
+
     **Needs.** Recordings (``path``) with a ``target_emotion`` (optional), and a reference set of real speech:
     ``real=`` (folder laid out by emotion, or a manifest), ``real_system=``, or the samples' ``reference``
     recordings. A recording without speech or with fewer than two voiced frames is a per-sample error.

@@ -154,8 +154,9 @@ def test_smoothed_speech_has_less_arousal_than_the_original(speech_sets, readme_
 def test_emo_stargan_keeps_more_f0_variance_than_the_baseline(speech_sets, readme_says):
     _, _, converted = speech_sets
     emo, baseline = _values(converted, "emo_stargan"), _values(converted, "stargan_v2_vc")
-    print(f"\nF0 GV ratio against the sources: Emo-StarGAN {emo.loc['gv_ratio_f0', 'value']:.2f}, StarGANv2-VC "
-          f"{baseline.loc['gv_ratio_f0', 'value']:.2f}")  # fmt: skip
+    for system, values in (("emo_stargan", emo), ("stargan_v2_vc", baseline)):
+        shown = "  ".join(f"{k} {v.value:.3f} [{v.ci_low:.3f}, {v.ci_high:.3f}]" for k, v in values.iterrows())
+        print(f"\n{system} against its sources: {shown}")
     assert baseline.loc["gv_ratio_f0", "value"] < emo.loc["gv_ratio_f0", "value"]
     ours, theirs = emo.loc["gv_ratio_f0", "value"], baseline.loc["gv_ratio_f0", "value"]
     readme_says(

@@ -57,6 +57,71 @@ def test_modulation_spectrum_is_welchs_power_in_db_averaged_over_dimensions():
     assert ms_distance_db(a, b) == pytest.approx(np.sqrt(np.mean((a.mean(0) - b.mean(0)) ** 2)))
 
 
+def _welch_by_hand(x: np.ndarray, segment: int = 64) -> np.ndarray:
+    """Welch's one-sided density (fs = 1) written out with np.fft: Hann segments, half overlap, mean removed."""
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(segment) / segment)  # periodic Hann, as scipy's default
+    starts = range(0, len(x) - segment + 1, segment // 2)
+    power = np.mean(
+        [np.abs(np.fft.rfft(window * (x[s : s + segment] - x[s : s + segment].mean()))) ** 2 for s in starts], axis=0
+    ) / np.sum(window**2)
+    power[1:-1] *= 2  # one-sided: every bin but 0 and the Nyquist bin holds both signs of frequency
+    return power
+
+
+def test_modulation_spectrum_matches_a_welch_estimate_written_with_numpy_fft():
+    x = RNG.normal(size=(250, 2)).cumsum(axis=0)  # a random walk: a slow, speech-like trajectory
+    expected = np.mean([10 * np.log10(_welch_by_hand(x[:, d] - x[:, d].mean()) + 1e-12) for d in range(2)], axis=0)
+    np.testing.assert_allclose(modulation_spectrum(x), expected, atol=1e-9)
+    # a 10-frame cycle (20 Hz at 5 ms frames) peaks in the bin at 64/10 ≈ 6.4 → bin 6
+    tone = np.sin(2 * np.pi * np.arange(400) / 10)
+    assert int(np.argmax(modulation_spectrum(tone))) == 6
+
+
+def test_constant_short_and_non_finite_trajectories():
+    constant = np.full((50, 3), 2.5)
+    np.testing.assert_array_equal(global_variance(constant), np.zeros(3))
+    # a reference with no variance has no ratio (NaN), a system with none has ratio 0
+    ratio = gv_ratio(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
+    assert ratio[0] == 0.0 and np.isnan(ratio[1])
+    np.testing.assert_allclose(modulation_spectrum(constant), -120.0)  # the floor: no modulation at all
+    assert np.isnan(geometric_mean(np.array([1.0, 0.0])))
+    for short in (np.array([1.0]), np.ones((1, 4)), np.array(3.0)):
+        with pytest.raises(ValueError, match="at least two frames"):
+            global_variance(short)
+        with pytest.raises(ValueError, match="at least two frames"):
+            modulation_spectrum(short)
+    gap = RNG.normal(size=(40, 2))
+    gap[5, 1] = np.nan
+    for function in (global_variance, modulation_spectrum):
+        with pytest.raises(ValueError, match="1 of 40 frames have NaN"):
+            function(gap)
+    with pytest.raises(ValueError, match="no voiced frame"):
+        interpolate_unvoiced(np.zeros(10))
+
+
+def test_the_feature_model_names_a_silent_or_unvoiced_recording():
+    from emoeval.errors import SampleInputError
+    from emoeval.media.audio import Audio
+    from emoeval.reference_models.speech_smoothing import FEATURE_SIZE, block, smoothing_features
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    silence = Audio(np.zeros(rate, dtype=np.float32), rate, rate, 1)
+    with pytest.raises(SampleInputError, match=r"quiet\.wav"):
+        smoothing_features(silence, name="quiet.wav")
+    hiss = Audio((0.1 * RNG.normal(size=rate) * (t > 0.3)).astype(np.float32), rate, rate, 1)
+    with pytest.raises(SampleInputError, match=r"hiss\.wav"):
+        smoothing_features(hiss, name="hiss.wav")
+    # a voiced glide from 120 to 240 Hz: one octave, so the 5-95 % range is 0.9 of 12 semitones
+    f0 = 120 * 2**t
+    glide = Audio((0.3 * np.sin(2 * np.pi * np.cumsum(f0) / rate)).astype(np.float32), rate, rate, 1)
+    vector = smoothing_features(glide, name="glide.wav")
+    assert vector.shape == (FEATURE_SIZE,) and np.all(np.isfinite(vector))
+    assert block(vector, "f0_range_st")[0] == pytest.approx(0.9 * 12, abs=0.6)
+    # log F0 rises linearly over ln 2: its variance is that of a uniform spread, (ln 2)² / 12
+    assert block(vector, "gv_logf0")[0] == pytest.approx(np.log(2) ** 2 / 12, rel=0.1)
+
+
 @pytest.fixture(scope="module")
 def pool():
     from emoeval.reference_models.base import ModelPool
