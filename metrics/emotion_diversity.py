@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from emoeval.errors import SampleInputError
 from emoeval.metric import Output
-from emoeval.metrics.reference_set import FeatureSetMetric
+from emoeval.metrics.reference_set import FeatureSetMetric, _unique_by_identity
 
 # a target emotion whose outputs hold fewer than this share of the real outputs' effective number of distinct
 # outputs (or of their mean distance) is flagged collapsed: half is far outside the bootstrap spread of real data
@@ -222,20 +222,9 @@ class EmotionDiversityMetric(FeatureSetMetric):
         part = self._reference_part(emotion)
         if part is None or len(states) == 0:
             return nan
-        # distinct states and their copies (a bootstrap resample repeats the same objects)
-        position: dict[int, int] = {}
-        unique: list[DiversityState] = []
-        counts: list[float] = []
-        for state in states:
-            index = position.get(id(state))
-            if index is None:
-                position[id(state)] = len(unique)
-                unique.append(state)
-                counts.append(1.0)
-            else:
-                counts[index] += 1.0
+        unique, counts = _unique_by_identity(states)  # distinct states and their bootstrap copies
         rows = self._standardise(np.stack([state.features for state in unique]).astype(np.float64))
-        weights = np.asarray(counts)
+        weights = np.asarray(counts, dtype=np.float64)
         spread = mean_pairwise_distance(rows, weights)
         size = int(weights.sum())
         vendi_ratio = math.nan  # one output (or its copies) says nothing about variety

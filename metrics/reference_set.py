@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from emoeval.errors import RunConfigError, SampleInputError
 from emoeval.metric import CorpusMetric
@@ -98,7 +98,7 @@ def _text_lines(path: Path) -> list[str]:
     return [line.strip() for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
 
 
-def _unique_by_identity(states: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
+def _unique_by_identity(states: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """The distinct state objects and how often each occurs (a bootstrap resample repeats the same objects)."""
     position: dict[int, int] = {}
     unique: list[np.ndarray] = []
@@ -303,6 +303,61 @@ class FeatureSetMetric(ReferenceSetMetric):
         return rows[np.array([label == key for label in self._labels], dtype=bool)]
 
 
+class EmotionState(NamedTuple):
+    """One output's features and its target emotion (which reference part it is compared with)."""
+
+    features: np.ndarray
+    emotion: str | None
+
+
+class MatchedReferenceMetric(FeatureSetMetric):
+    """A reference metric that compares each output with the mean of the reference outputs *of its own target
+    emotion* (all of them when the reference has none of that emotion, or no emotions): the reference reweighted to
+    the system's mix of emotions. States are :class:`EmotionState`; :meth:`matched_means` gives each state's
+    reference mean (computed once per emotion), and the corpus warning names the emotions the reference lacks
+    (calling the outputs :attr:`output_noun`)."""
+
+    output_noun: ClassVar[str] = "output"
+
+    def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
+        super().setup(context, samples)
+        self._means: dict[str | None, np.ndarray] = {}
+
+    def _matched_key(self, emotion: str | None) -> str | None:
+        return emotion if emotion is not None and emotion in self.reference_emotions else None
+
+    def matched_means(self, states: Sequence[EmotionState]) -> np.ndarray:
+        """One row per state: the mean reference features of its emotion's part (float64)."""
+        import numpy as np
+
+        rows = []
+        for state in states:
+            key = self._matched_key(state.emotion)
+            if key not in self._means:
+                self._means[key] = self._reference_features(key).mean(axis=0)
+            rows.append(self._means[key])
+        return np.stack(rows)
+
+    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
+        features = super().states(samples, context)
+        return [
+            found if isinstance(found, SampleInputError) else EmotionState(found, sample.target_emotion)
+            for sample, found in zip(samples, features, strict=True)
+        ]
+
+    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
+        notes = super().corpus_warnings(states, emotion=emotion)
+        if self.reference_emotions:
+            missing = sorted({s.emotion for s in states if s.emotion is not None} - set(self.reference_emotions))
+            if missing:
+                notes.append(
+                    f"the reference set has no {self.output_noun} of {', '.join(missing)} (it has "
+                    f"{', '.join(self.reference_emotions)}): those {self.output_noun}s are compared with the whole "
+                    "reference set"
+                )
+        return notes
+
+
 class FrechetMetric(ReferenceSetMetric):
     """Fréchet distance between the system's feature distribution and the reference's (one output)."""
 
@@ -441,9 +496,11 @@ class KernelDistanceMetric(FeatureSetMetric):
 
 __all__ = [
     "FID_MIN_IMAGES",
+    "EmotionState",
     "FeatureSetMetric",
     "FrechetMetric",
     "KernelDistanceMetric",
+    "MatchedReferenceMetric",
     "ReferenceSetMetric",
     "reference_items",
 ]

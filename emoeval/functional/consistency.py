@@ -18,8 +18,9 @@ can produce — their *shared vocabulary*. The rules, used by every function bel
   0 = identical) of the two mapped (restricted, renormalised) distributions over the shared vocabulary.
 - **Target agreement** of one reading: 1 when its top label is the target emotion, 0 when not; not scorable
   (None) when the recognizer cannot produce the target (e.g. target "boredom" for FER's seven labels).
-- **Confusion** of modality A vs B (:func:`confusion_table`): over scorable pairs, counts C[i, j] of bundles where
-  A's top label is ``vocabulary[i]`` and B's is ``vocabulary[j]``; its trace over its sum is the agreement rate.
+- **Confusion** of modality A vs B (:func:`~emoeval.functional.emotion.confusion_counts` of A's and B's top
+  labels over the scorable pairs — a None side is not counted): C[i, j] counts the bundles where A's top label is
+  ``vocabulary[i]`` and B's is ``vocabulary[j]``; its trace over its sum is the agreement rate.
 
 Checked against direct numpy/scipy computations in tests/unit/test_multimodal_consistency.py and on the CREMA-D
 crowd votes (face-only vs voice-only) in tests/integration/test_consistency_cremad.py.
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoeval.functional.emotion import js_divergence
+from emoeval.functional.emotion import js_divergence, predicted_label
 
 #: the least probability mass a reading must put inside the shared vocabulary for its pair to be scorable
 DEFAULT_MIN_MASS = 0.5
@@ -79,14 +80,6 @@ def to_vocabulary(
     return (mapped / inside if inside > 0 else mapped), inside
 
 
-def top_label(probabilities: Sequence[float] | np.ndarray, labels: Sequence[str]) -> str:
-    """The label with the highest probability (the first one on a tie), over the recognizer's full label set."""
-    array = np.asarray(probabilities, dtype=np.float64).ravel()
-    if array.size != len(labels):
-        raise ValueError(f"{array.size} probabilities for {len(labels)} labels")
-    return str(labels[int(np.argmax(array))])
-
-
 @dataclass(frozen=True)
 class PairReading:
     """How two modalities' readings of one bundle compare (see the module docstring).
@@ -124,7 +117,7 @@ def compare_pair(
     if not 0.0 <= min_mass <= 1.0:
         raise ValueError(f"min_mass must lie in [0, 1], got {min_mass}")
     shared = shared_vocabulary(labels_a, labels_b)
-    top_a, top_b = top_label(probabilities_a, labels_a), top_label(probabilities_b, labels_b)
+    top_a, top_b = predicted_label(probabilities_a, labels_a), predicted_label(probabilities_b, labels_b)
     p, mass_a = to_vocabulary(probabilities_a, labels_a, shared)
     q, mass_b = to_vocabulary(probabilities_b, labels_b, shared)
     reason = None
@@ -152,7 +145,7 @@ def target_agreement(
     """
     if target is None or target not in labels:
         return None
-    return top_label(probabilities, labels) == target
+    return predicted_label(probabilities, labels) == target
 
 
 def bundle_consistent(agreements: Sequence[bool | None]) -> bool | None:
@@ -177,27 +170,6 @@ def agreement_rate(agreements: Sequence[bool | None]) -> tuple[int, int]:
     return int(sum(scored)), len(scored)
 
 
-def confusion_table(
-    tops_a: Sequence[str | None], tops_b: Sequence[str | None], vocabulary: Sequence[str]
-) -> np.ndarray:
-    """Counts C[i, j] of pairs where A's top label is ``vocabulary[i]`` and B's is ``vocabulary[j]``.
-
-    A pair with either side None (not scorable) or outside ``vocabulary`` is not counted: this is
-    ``sklearn.metrics.confusion_matrix(tops_a, tops_b, labels=vocabulary)`` on the scorable pairs.
-
-    >>> confusion_table(["happy", "happy", None], ["happy", "neutral", "sad"], ["happy", "neutral"]).tolist()
-    [[1, 1], [0, 0]]
-    """
-    if len(tops_a) != len(tops_b):
-        raise ValueError(f"{len(tops_a)} labels of A but {len(tops_b)} of B")
-    index = {label: i for i, label in enumerate(vocabulary)}
-    counts = np.zeros((len(vocabulary), len(vocabulary)), dtype=np.int64)
-    for a, b in zip(tops_a, tops_b, strict=True):
-        if a in index and b in index:
-            counts[index[a], index[b]] += 1
-    return counts
-
-
 def mean_or_nan(values: Sequence[float | None]) -> float:
     """Mean of the values that are not None (NaN when none is)."""
     present = [float(v) for v in values if v is not None]
@@ -210,10 +182,8 @@ __all__ = [
     "agreement_rate",
     "bundle_consistent",
     "compare_pair",
-    "confusion_table",
     "mean_or_nan",
     "shared_vocabulary",
     "target_agreement",
     "to_vocabulary",
-    "top_label",
 ]

@@ -10,29 +10,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar
 
-from emoeval.errors import SampleInputError
 from emoeval.metric import MetricSpec, Output
-from emoeval.metrics.reference_set import FeatureSetMetric
+from emoeval.metrics.reference_set import EmotionState, MatchedReferenceMetric
 from emoeval.signatures import SMOOTHED_BELOW  # the verdict threshold (justified in the card below)
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from emoeval.context import ScoringContext
-    from emoeval.samples import Sample
 
 DETAIL_MODEL = "face-detail-features"
 DETAIL_ROLE = "face-detail-features"
 _INF = math.inf
 
 
-class DetailState(NamedTuple):
-    """One face's detail features and its target emotion (which reference part it is compared with)."""
-
-    features: np.ndarray
-    emotion: str | None
+#: one face's detail features and its target emotion (the state of :class:`FaceSharpness`)
+DetailState = EmotionState
 
 
 def detail_ratios(
@@ -64,7 +58,7 @@ def detail_ratios(
     }
 
 
-class FaceSharpness(FeatureSetMetric):
+class FaceSharpness(MatchedReferenceMetric):
     """Over-smoothing of generated faces: their fine detail against real faces of the same emotions.
 
     **Meaning.** Each face (the largest YuNet face, cut square and resized to 128 × 128 grey pixels, so every
@@ -148,6 +142,7 @@ class FaceSharpness(FeatureSetMetric):
     model_params: ClassVar[Mapping[str, str]] = {"embedder": DETAIL_ROLE}
     family: ClassVar[str | None] = "failure_signatures"
     run_by_default: ClassVar[bool] = False
+    output_noun: ClassVar[str] = "face"
     interval = "bootstrap"  # means of logs and of shares: a resample's copies do not bias them
     max_resamples = None  # a value costs a mean: every resample the run asks for
 
@@ -161,26 +156,6 @@ class FaceSharpness(FeatureSetMetric):
     ) -> None:
         super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
 
-    def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
-        super().setup(context, samples)
-        self._means: dict[str | None, np.ndarray] = {}
-
-    def _mean(self, emotion: str | None) -> np.ndarray:
-        """Mean reference features of the part a face of ``emotion`` is compared with (all: see the card)."""
-        key = self._reference_key(emotion)
-        if key is not None and key not in self.reference_emotions:
-            key = None
-        if key not in self._means:
-            self._means[key] = self._reference_features(key).mean(axis=0)
-        return self._means[key]
-
-    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
-        features = super().states(samples, context)
-        return [
-            found if isinstance(found, SampleInputError) else DetailState(found, sample.target_emotion)
-            for sample, found in zip(samples, features, strict=True)
-        ]
-
     def compute(self, states: Sequence[DetailState], *, emotion: str | None = None) -> dict[str, float]:
         """The ratios of the system's faces to the emotion-matched reference (NaN without faces)."""
         import numpy as np
@@ -188,19 +163,7 @@ class FaceSharpness(FeatureSetMetric):
         if not states:
             return self._nan()
         rows = np.stack([state.features for state in states]).astype(np.float64)
-        matched = np.stack([self._mean(state.emotion) for state in states])
-        return detail_ratios(rows, matched)
-
-    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
-        notes = super().corpus_warnings(states, emotion=emotion)
-        if self.reference_emotions:
-            missing = sorted({s.emotion for s in states if s.emotion is not None} - set(self.reference_emotions))
-            if missing:
-                notes.append(
-                    f"the reference set has no face of {', '.join(missing)} (it has "
-                    f"{', '.join(self.reference_emotions)}): those faces are compared with the whole reference set"
-                )
-        return notes
+        return detail_ratios(rows, self.matched_means(states))
 
 
 __all__ = ["SMOOTHED_BELOW", "DetailState", "FaceSharpness", "detail_ratios"]

@@ -21,11 +21,11 @@ from emoeval.functional.consistency import (
     agreement_rate,
     bundle_consistent,
     compare_pair,
-    confusion_table,
     mean_or_nan,
     shared_vocabulary,
     target_agreement,
 )
+from emoeval.functional.emotion import confusion_counts
 from emoeval.metric import Input, MetricSpec, Output, SampleMetric, SampleScore, SystemValue
 from emoeval.reference_models.recognition import Recognition, recognize
 from emoeval.samples import MULTIMODAL
@@ -401,7 +401,7 @@ class MultimodalEmotionConsistency(SampleMetric):
             tops_a = [tops_of.get(s, {}).get(a) for s in scored_ids]
             tops_b = [tops_of.get(s, {}).get(b) for s in scored_ids]
             vocabulary = self._pair_vocabulary(a, b, tops_a, tops_b)
-            counts = confusion_table(tops_a, tops_b, vocabulary)
+            counts = confusion_counts(tops_a, tops_b, vocabulary)
             results.extend(
                 SystemValue(
                     f"confusion_{pair_name(a, b)}",

@@ -6,31 +6,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar
 
-from emoeval.errors import SampleInputError
 from emoeval.metric import MetricSpec, Output
-from emoeval.metrics.reference_set import FeatureSetMetric
+from emoeval.metrics.reference_set import EmotionState, MatchedReferenceMetric
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from emoeval.context import ScoringContext
-    from emoeval.samples import Sample
+    pass
 
 FEATURES = "speech-smoothing-features"
 FEATURES_ROLE = "speech-smoothing-features"
 _INF = math.inf
 
 
-class SmoothingState(NamedTuple):
-    """One recording's smoothing features and its target emotion (the reference part it is compared with)."""
-
-    features: np.ndarray
-    emotion: str | None
+#: one recording's smoothing features and its target emotion (the state of :class:`SpeechSmoothing`)
+SmoothingState = EmotionState
 
 
-class SpeechSmoothing(FeatureSetMetric):
+class SpeechSmoothing(MatchedReferenceMetric):
     """Over-smoothed speech: flattened F0 and energy, blurred spectra — against real speech of the same emotions.
 
     **Meaning.** Each recording is analysed with WORLD over its speech span (``speech-smoothing-features``: 5 ms
@@ -89,6 +82,7 @@ class SpeechSmoothing(FeatureSetMetric):
     )
     family: ClassVar[str | None] = "failure_signatures"
     run_by_default: ClassVar[bool] = False
+    output_noun: ClassVar[str] = "recording"
     sample_references: ClassVar[bool] = True
     # the ratios are ratios of means (resampling barely biases them), but the MS distance is an RMS of mean
     # differences, positive on every resample even of real data against itself: centre the interval on the value
@@ -105,17 +99,6 @@ class SpeechSmoothing(FeatureSetMetric):
     ) -> None:
         super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
 
-    def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
-        return [
-            found if isinstance(found, SampleInputError) else SmoothingState(found, sample.target_emotion)
-            for sample, found in zip(samples, super().states(samples, context), strict=True)
-        ]
-
-    def _reference_rows(self, emotion: str | None) -> np.ndarray:
-        """The reference rows a recording of ``emotion`` is compared with (float64)."""
-        key = emotion if emotion in self.reference_emotions else None
-        return self._reference_features(key)
-
     def compute(self, states: Sequence[SmoothingState], *, emotion: str | None = None) -> dict[str, float]:
         import numpy as np
 
@@ -125,15 +108,7 @@ class SpeechSmoothing(FeatureSetMetric):
         if not states:
             return self._nan()
         rows = np.stack([state.features for state in states]).astype(np.float64)
-        # each recording's matched reference: the mean of the reference rows of its emotion
-        means: dict[str | None, np.ndarray] = {}
-        matched = []
-        for state in states:
-            key = state.emotion if state.emotion in self.reference_emotions else None
-            if key not in means:
-                means[key] = self._reference_rows(key).mean(axis=0)
-            matched.append(means[key])
-        reference = np.stack(matched)
+        reference = self.matched_means(states)
         ratios = {
             "gv_ratio_f0": float(gv_ratio(block(rows, "gv_logf0"), block(reference, "gv_logf0"))[0]),
             "gv_ratio_energy": float(gv_ratio(block(rows, "gv_energy"), block(reference, "gv_energy"))[0]),
@@ -142,14 +117,6 @@ class SpeechSmoothing(FeatureSetMetric):
             "ms_distance_db": ms_distance_db(block(rows, "ms_mcep"), block(reference, "ms_mcep")),
         }
         return {name: value if math.isfinite(value) else math.nan for name, value in ratios.items()}
-
-    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
-        notes = super().corpus_warnings(states, emotion=emotion)
-        if self.reference_emotions:
-            missing = sorted({s.emotion for s in states if s.emotion and s.emotion not in self.reference_emotions})
-            if missing:
-                notes.append(f"the reference has no {', '.join(missing)} recording: those are compared with all of it")
-        return notes
 
 
 __all__ = ["SmoothingState", "SpeechSmoothing"]

@@ -17,10 +17,10 @@ import pytest
 from emoeval.functional.consistency import (
     agreement_rate,
     compare_pair,
-    confusion_table,
     shared_vocabulary,
     target_agreement,
 )
+from emoeval.functional.emotion import confusion_counts
 from emoeval.labels import normalize_label
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
@@ -69,7 +69,7 @@ def test_face_vs_voice_agreement_js_and_confusion_match_a_direct_computation(vot
     assert all(pair.scorable for pair in pairs)  # same six labels, all mass shared
     agree, n = agreement_rate([pair.agree for pair in pairs])
     ours_js = np.array([pair.js for pair in pairs])
-    ours_confusion = confusion_table([p.top_a for p in pairs], [p.top_b for p in pairs], LABELS)
+    ours_confusion = confusion_counts([p.top_a for p in pairs], [p.top_b for p in pairs], LABELS)
     direct = _direct(face, voice)
     print(
         f"\nCREMA-D face-only vs voice-only, {n} clips: top-label agreement {agree / n:.4f} "

@@ -15,11 +15,11 @@ from emoeval.functional.consistency import (
     agreement_rate,
     bundle_consistent,
     compare_pair,
-    confusion_table,
     shared_vocabulary,
     target_agreement,
     to_vocabulary,
 )
+from emoeval.functional.emotion import confusion_counts
 from emoeval.samples import MULTIMODAL, Part, Sample, bundle_samples, has_bundles
 
 FER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -75,13 +75,13 @@ def test_labels_a_recognizer_cannot_produce_are_not_scorable_never_misses():
     assert target_agreement(surprised_face, FER, "surprise") is True
 
 
-def test_confusion_table_matches_sklearn_and_its_trace_is_the_agreement():
+def test_confusion_counts_matches_sklearn_and_its_trace_is_the_agreement():
     rng = np.random.default_rng(2)
     vocabulary = ["happy", "neutral", "sad"]
     a = [str(x) for x in rng.choice([*vocabulary, "fear"], 60)]
     b = [str(x) for x in rng.choice(vocabulary, 60)]
     a_with_gaps: list[str | None] = [None if i % 7 == 0 else x for i, x in enumerate(a)]
-    ours = confusion_table(a_with_gaps, b, vocabulary)
+    ours = confusion_counts(a_with_gaps, b, vocabulary)
     keep = [i for i, x in enumerate(a_with_gaps) if x is not None]
     direct = confusion_matrix([a[i] for i in keep], [b[i] for i in keep], labels=vocabulary)
     np.testing.assert_array_equal(ours, direct)
