@@ -109,28 +109,16 @@ class AffectCoverageMetric(FeatureSetMetric):
         # the base class checks its ``embedder``: here that is the recognizer, with the recognizer's role
         return super().check_model("recognizer", value, role or cls.recognizer_role)
 
-    def _outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[Any]:
-        """Each item's (valence, arousal), or why it has none."""
+    def _model_outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[Any]:
+        """Each item's (valence, arousal) from the recognizer's distribution, or why it has none."""
         import numpy as np
 
         from emoeval.functional.affect_space import valence_arousal
         from emoeval.reference_models.recognition import recognize
 
-        checked: list[Any] = []
-        for item in items:
-            try:
-                checked.append(self._check_input(item))
-            except SampleInputError as exc:
-                checked.append(exc)
-        good = [item for item in checked if not isinstance(item, SampleInputError)]
-        _, readings = recognize(context, self.recognizer, good) if good else ((), [])
-        found = iter(readings)
+        _, readings = recognize(context, self.recognizer, list(items))
         points: list[Any] = []
-        for item in checked:
-            if isinstance(item, SampleInputError):
-                points.append(item)
-                continue
-            reading = next(found)
+        for reading in readings:
             if isinstance(reading, SampleInputError):
                 points.append(reading)
                 continue

@@ -261,8 +261,14 @@ class ReferenceSetMetric(CorpusMetric):
             except SampleInputError as exc:
                 checked.append(exc)
         good = [item for item in checked if not isinstance(item, SampleInputError)]
-        computed = iter(context.outputs(self.embedder, good) if good else [])
+        computed = iter(self._model_outputs(context, good) if good else [])
         return [item if isinstance(item, SampleInputError) else next(computed) for item in checked]
+
+    def _model_outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[Any]:
+        """Hook: the vector (or the SampleInputError) of each checked item — by default the embedder's cached
+        outputs; a metric whose "features" are derived from a model's output (e.g. a recognizer's distribution
+        mapped to valence-arousal) overrides this."""
+        return context.outputs(self.embedder, list(items))
 
     def states(self, samples: Sequence[Sample], context: ScoringContext) -> list[Any]:
         import numpy as np
