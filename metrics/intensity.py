@@ -23,7 +23,7 @@ The measured intensity is the output named by the metric's ``control_output`` pa
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from emoeval.metric import Output, SystemValue
@@ -42,6 +42,16 @@ def intensity_target_error(target: str | None, labels: Sequence[str]) -> str | N
     from emoeval.metrics.emotion_scores import not_scorable_message
 
     return None if target in labels else not_scorable_message(target, labels)
+
+
+def checked_control_output(metric: str, value: str, allowed: Collection[str]) -> str:
+    """``value`` as the ``control_output`` of ``metric`` (one of its per-sample outputs in ``allowed``), else a
+    :class:`~emoeval.errors.RunConfigError` naming the allowed ones."""
+    from emoeval.errors import RunConfigError
+
+    if value not in allowed:
+        raise RunConfigError(f"{metric}: control_output={value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
 
 
 def recognizer_values(reading: Recognition, target: str) -> tuple[dict[str, float], str | None]:
@@ -206,6 +216,7 @@ __all__ = [
     "MARGIN",
     "REQUESTED",
     "VALENCE",
+    "checked_control_output",
     "controllability_values",
     "format_level",
     "intensity_target_error",

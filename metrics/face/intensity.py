@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from emoeval.errors import RunConfigError, SampleInputError
+from emoeval.errors import SampleInputError
 from emoeval.metric import Input, MetricSpec, Output, SampleScore, SystemValue
 from emoeval.metrics.face.emotion import RECOGNIZER, RECOGNIZER_ROLE, _RecognizerMetric
 from emoeval.metrics.intensity import (
@@ -19,6 +19,7 @@ from emoeval.metrics.intensity import (
     MARGIN,
     REQUESTED,
     VALENCE,
+    checked_control_output,
     controllability_values,
     intensity_target_error,
     recognizer_values,
@@ -97,12 +98,11 @@ class FaceEmotionIntensity(_RecognizerMetric):
         features_class = self.check_model("embedder", embedder)
         self.embedder = embedder
         self._models = (*self._models, *(m for m in (*features_class.requires, embedder) if m not in self._models))
-        if control_output not in {o.name for o in self.spec.outputs if o.scope == "sample"} - {REQUESTED.name}:
-            raise RunConfigError(
-                f"{self.spec.name}: control_output={control_output!r} is not one of its per-sample outputs "
-                "(intensity, margin, arousal, displacement)"
-            )
-        self.control_output = control_output
+        self.control_output = checked_control_output(
+            self.spec.name,
+            control_output,
+            {o.name for o in self.spec.outputs if o.scope == "sample"} - {REQUESTED.name},
+        )
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         labels = self._recognizer_labels(context)

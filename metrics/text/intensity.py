@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from emoeval.errors import RunConfigError, SampleInputError
+from emoeval.errors import SampleInputError
 from emoeval.metric import Input, MetricSpec, Output, SampleScore, SystemValue
 from emoeval.metrics.intensity import (
     AROUSAL,
@@ -16,6 +16,7 @@ from emoeval.metrics.intensity import (
     MARGIN,
     REQUESTED,
     VALENCE,
+    checked_control_output,
     controllability_values,
     intensity_target_error,
     recognizer_values,
@@ -90,11 +91,7 @@ class TextEmotionIntensity(_TextEmotionMetric):
     ) -> None:
         super().__init__(recognizer=recognizer, emotion_reference=emotion_reference)
         allowed = {"intensity", "margin", "arousal", "lexicon_intensity"}
-        if control_output not in allowed:
-            raise RunConfigError(
-                f"{self.spec.name}: control_output={control_output!r} is not one of {', '.join(sorted(allowed))}"
-            )
-        self.control_output = control_output
+        self.control_output = checked_control_output(self.spec.name, control_output, allowed)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

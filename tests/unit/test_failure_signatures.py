@@ -318,3 +318,15 @@ def test_emoeval_metrics_names_the_family_and_that_it_is_not_run_by_default():
     intensity, distinct = result.output.split("text_distinct_n  [")
     assert "family: failure_signatures (--metrics failure_signatures; not run by default)" in intensity
     assert "family:" not in distinct
+
+
+def test_a_control_output_that_is_not_a_per_sample_output_is_refused_naming_the_allowed_ones():
+    from emoeval.errors import RunConfigError
+    from emoeval.metrics.face.intensity import FaceEmotionIntensity
+    from emoeval.metrics.text.intensity import TextEmotionIntensity
+
+    with pytest.raises(RunConfigError, match="displacement"):
+        FaceEmotionIntensity(control_output="requested_intensity")
+    with pytest.raises(RunConfigError, match="lexicon_intensity"):
+        TextEmotionIntensity(control_output="displacement")
+    assert TextEmotionIntensity(control_output="lexicon_intensity").control_output == "lexicon_intensity"
