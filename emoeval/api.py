@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from emoeval.metric import Metric
     from emoeval.reference_models.base import ModelPool
     from emoeval.results import Results
+    from emoeval.runner.backends import Backend
     from emoeval.samples import Sample
 
 
@@ -104,6 +105,10 @@ def score(
     seed: int = 0,
     progress: bool | None = None,
     model_pool: ModelPool | None = None,
+    backend: str | Backend | None = None,
+    address: str | None = None,
+    num_workers: int | None = None,
+    worker_cache: str | None = None,
 ) -> Results:
     """Score generated outputs with metrics and return (and, with ``out``, write) a results table.
 
@@ -131,14 +136,22 @@ def score(
         n_bootstrap, confidence, seed: system-level bootstrap confidence intervals.
         progress: show progress bars (default: when standard error is a terminal).
         model_pool: reuse models already loaded by an earlier call in this process.
+        backend: where the model work runs: ``"local"`` (default, this process) or ``"ray"`` (Ray actors, each
+            holding its models once; ``pip install 'emoeval[ray]'``), or a backend object
+            (:class:`emoeval.runner.ray_backend.RayBackend` takes more options). Both write the same table.
+        address / num_workers / worker_cache: the Ray backend's cluster address (default: ``RAY_ADDRESS``, else a
+            new local instance), number of actors (default: one per CPU) and the workers' output cache
+            (``shared``: ``cache_dir``, on shared storage for a cluster; ``worker``: each worker's own; ``off``).
     """
     from emoeval.cache import OutputCache, default_cache_dir
     from emoeval.runner import Runner
+    from emoeval.runner.backends import backend_from
     from emoeval.samples import load_samples
     from emoeval.stats.aggregate import BootstrapSettings
 
     if not 0 < confidence < 1:
         raise RunConfigError(f"confidence must be between 0 and 1, got {confidence}")
+    chosen_backend = backend_from(backend, address=address, num_workers=num_workers, worker_cache=worker_cache)
     model_pool = build_model_pool(model_pool, weights=weights, models_dir=models_dir, allow_network=allow_network)
     sample_list = load_samples(samples, label_set=label_set)
     metric_list = resolve_metrics(
@@ -161,6 +174,7 @@ def score(
         overwrite=overwrite,
         progress=sys.stderr.isatty() if progress is None else progress,
         source=str(Path(samples).resolve()) if isinstance(samples, str | Path) else type(samples).__name__,
+        backend=chosen_backend,
     )
     return runner.run()
 

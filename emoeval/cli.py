@@ -103,6 +103,18 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, str]:
     help="Bootstrap resamples of the system-level intervals (default 2000); 0 computes no intervals (NaN).",
 )
 @click.option("--seed", type=int, help="Seed of the bootstrap (default 0).")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    help="Where the models run: this process (local, default) or Ray actors (ray; pip install 'emoeval[ray]').",
+)
+@click.option("--address", help="Ray cluster address for --backend ray (default: RAY_ADDRESS, else a local Ray).")
+@click.option("--num-workers", type=click.IntRange(min=1), help="Ray actors for --backend ray (default: one per CPU).")
+@click.option(
+    "--worker-cache",
+    type=click.Choice(["shared", "worker", "off"]),
+    help="Ray workers' output cache: the run's cache folder (shared, default), each worker's own, or none.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars and no summary.")
 def score(
     manifest: Path,
@@ -121,6 +133,10 @@ def score(
     overwrite: bool | None,
     n_bootstrap: int | None,
     seed: int | None,
+    backend: str | None,
+    address: str | None,
+    num_workers: int | None,
+    worker_cache: str | None,
     quiet: bool,
 ) -> None:
     """Score the samples of MANIFEST (CSV/JSONL/Parquet or a <system>/<emotion>/<file> folder)."""
@@ -144,6 +160,10 @@ def score(
         "overwrite": True if overwrite else None,
         "n_bootstrap": n_bootstrap,
         "seed": seed,
+        "backend": backend,
+        "address": address,
+        "num_workers": num_workers,
+        "worker_cache": worker_cache,
     }
     options = {**config.options, **{key: value for key, value in given.items() if value is not None}}
     if options.get("out") is None:

@@ -18,6 +18,8 @@ PLUGIN_SOURCE = '''
 """A third-party emoeval plug-in, as another package would write it (used by the tests)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from emoeval.errors import SampleInputError
@@ -106,6 +108,10 @@ class FakeLengthRatio(SampleMetric):
         CALLS["score_batches"] += 1
         if INTERRUPT_AFTER["batches"] is not None and CALLS["score_batches"] > INTERRUPT_AFTER["batches"]:
             raise KeyboardInterrupt
+        for sample in samples:  # a worker process dying mid-batch, once (the Ray backend's fault-tolerance test)
+            if "die-once" in sample.sample_id and not os.path.exists(f"{sample.path}.died"):
+                open(f"{sample.path}.died", "w").close()
+                os._exit(1)
         if any("crash" in s.sample_id for s in samples):
             if len(samples) == 1:
                 raise RuntimeError("metric bug triggered by this sample")

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emoeval.artifacts import save_artifacts
-from emoeval.errors import EmoevalError, MissingDependencyError, RunConfigError, SampleInputError, WeightError
+from emoeval.errors import EmoevalError, RunConfigError, SampleInputError
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
+from emoeval.runner.backends import Backend, LocalBackend, Session
 from emoeval.runner.draws import CorpusDraws
 from emoeval.runner.keys import (
     SCORE_RECORD_FORMAT,
@@ -60,6 +61,7 @@ class Runner:
         overwrite: bool,
         progress: bool,
         source: str,
+        backend: Backend | None = None,
     ) -> None:
         if not metrics:
             raise RunConfigError("no metric to run; name one with metrics=[...] (see `emoeval metrics`)")
@@ -77,6 +79,7 @@ class Runner:
         self.overwrite = overwrite
         self.progress = progress
         self.source = source
+        self.backend = backend if backend is not None else LocalBackend()
         self.config_hash = config_hash(self.samples, self.metrics, bootstrap)
         self.started = datetime.now(UTC)
         self.run_id = f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{self.config_hash[:8]}"
@@ -127,22 +130,29 @@ class Runner:
         from emoeval.context import ScoringContext
         from emoeval.results import Results, results_frame
 
-        context = ScoringContext(self.pool, self.cache)
+        context = ScoringContext(self.pool, self.cache)  # the driver's: corpus metrics' setup runs here
         rows_of = RowBuilder(
             run_id=self.run_id, config_hash=self.config_hash, created_at=self.created_at, bootstrap=self.bootstrap
         )
         rows: list[dict[str, Any]] = []
         clock = time.perf_counter()
-        for entry in entries:
-            provenance = Provenance.of(entry.metric, self.pool)
-            if isinstance(entry.metric, SampleMetric):
-                sample_rows = self._run_sample_metric(entry, context, rows_of, provenance, done)
-                rows.extend(sample_rows)
-                rows.extend(rows_of.system_rows(entry.metric, provenance, list(entry.by_system), sample_rows))
-            elif isinstance(entry.metric, CorpusMetric):
-                rows.extend(self._run_corpus_metric(entry, context, rows_of, provenance))
-            else:
-                raise EmoevalError(f"metric {entry.metric.spec.name!r} is neither a SampleMetric nor a CorpusMetric")
+        session = self.backend.session(self.pool, self.cache)
+        try:
+            for entry in entries:
+                provenance = Provenance.of(entry.metric, self.pool)
+                if isinstance(entry.metric, SampleMetric):
+                    sample_rows = self._run_sample_metric(entry, session, rows_of, provenance, done)
+                    rows.extend(sample_rows)
+                    rows.extend(rows_of.system_rows(entry.metric, provenance, list(entry.by_system), sample_rows))
+                elif isinstance(entry.metric, CorpusMetric):
+                    rows.extend(self._run_corpus_metric(entry, context, session, rows_of, provenance))
+                else:
+                    raise EmoevalError(
+                        f"metric {entry.metric.spec.name!r} is neither a SampleMetric nor a CorpusMetric"
+                    )
+            backend_record = session.record()
+        finally:
+            session.close()
         table = results_frame(rows)
         run = run_record(
             run_id=self.run_id,
@@ -157,6 +167,7 @@ class Runner:
             pool=self.pool,
             table=table,
             cache=self.cache,
+            backend=backend_record,
         )
         return Results(table=table, run=run, corpus_draws=dict(self._draws))
 
@@ -171,7 +182,7 @@ class Runner:
 
     # -- sample metrics -----------------------------------------------------------------------------------
     def _run_sample_metric(
-        self, entry: PlanEntry, context: ScoringContext, rows_of: RowBuilder, provenance: Provenance, done: Done
+        self, entry: PlanEntry, session: Session, rows_of: RowBuilder, provenance: Provenance, done: Done
     ) -> list[dict[str, Any]]:
         metric = entry.metric
         assert isinstance(metric, SampleMetric)
@@ -186,26 +197,32 @@ class Runner:
                         bar.update(1)
                     else:
                         todo.append(sample)
-                for batch in batches(todo, metric.batch_size):
-                    scores = self._cached_scores(metric, batch, context)
-                    if self.out is not None:  # before the rows are flushed: a resumed run has their artefacts
-                        save_artifacts(
-                            self.out, metric.label, [s.sample_id for s in batch], scores, config_hash=self.config_hash
-                        )
-                    batch_rows = [
-                        row
-                        for sample, score in zip(batch, scores, strict=True)
-                        for row in rows_of.sample_rows(metric, provenance, sample, score)
-                    ]
-                    self._flush(batch_rows)
-                    rows.extend(batch_rows)
-                    bar.update(len(batch))
+                # a window of batches at a time: a backend with several workers keeps them all busy
+                for window in batches(list(batches(todo, metric.batch_size)), session.window):
+                    for batch, scores in zip(window, self._cached_scores(metric, window, session), strict=True):
+                        if self.out is not None:  # before the rows are flushed: a resumed run has their artefacts
+                            save_artifacts(
+                                self.out,
+                                metric.label,
+                                [s.sample_id for s in batch],
+                                scores,
+                                config_hash=self.config_hash,
+                            )
+                        batch_rows = [
+                            row
+                            for sample, score in zip(batch, scores, strict=True)
+                            for row in rows_of.sample_rows(metric, provenance, sample, score)
+                        ]
+                        self._flush(batch_rows)
+                        rows.extend(batch_rows)
+                        bar.update(len(batch))
         return rows
 
     def _cached_scores(
-        self, metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext
-    ) -> list[SampleScore]:
-        """Scores of a batch, reading each sample's verdict from the cache first and storing the new ones.
+        self, metric: SampleMetric, window: Sequence[Sequence[Sample]], session: Session
+    ) -> Iterator[list[SampleScore]]:
+        """The scores of each batch of ``window``, in order: each sample's verdict read from the cache first, the
+        others computed by the backend (and stored).
 
         A verdict is reused only for the same metric (version, implementation source, every parameter), the
         same reference-model fingerprints, the same emoeval version and the same sample content: see
@@ -213,54 +230,41 @@ class Runner:
         loads no model.
         """
         if self.cache is None or not metric.cache_scores:
-            return self._score_batch(metric, batch, context)
+            yield from session.scores(metric, window)
+            return
         key_of_metric = metric_key(metric, self.pool)
         namespace = f"scores-v{SCORE_RECORD_FORMAT}/{metric.spec.name}"
-        keys = [sample_score_key(key_of_metric, sample, self._media) for sample in batch]
-        scores: list[SampleScore | None] = [None] * len(batch)
-        for index, key in enumerate(keys):
-            record = self.cache.get_record(namespace, key) if key is not None else None
-            if record is not None:
-                scores[index] = score_from_record(record, metric)
-        todo = [index for index, score in enumerate(scores) if score is None]
-        if todo:
-            computed = self._score_batch(metric, [batch[index] for index in todo], context)
-            for index, score in zip(todo, computed, strict=True):
-                scores[index] = score
-                key = keys[index]
-                if key is not None and score.error is None:
-                    self.cache.put_record(namespace, key, score_to_record(score))
-        return [score for score in scores if score is not None]
-
-    @staticmethod
-    def _score_batch(metric: SampleMetric, batch: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        """The metric's scores; if the batch call itself fails, score one by one so only the culprit fails.
-
-        Missing weights or packages are not a sample's fault: they stop the run with their own message.
-        """
-        try:
-            scores: list[SampleScore] | None = metric.score(batch, context)
-        except (WeightError, MissingDependencyError):
-            raise
-        except Exception:
-            scores = None
-        if scores is not None and len(scores) == len(batch):
-            return scores
-        isolated = []
-        for sample in batch:
-            try:
-                isolated.extend(metric.score([sample], context))
-            except (WeightError, MissingDependencyError):
-                raise
-            except Exception as exc:
-                isolated.append(
-                    SampleScore.failed(f"{metric.spec.name} failed on {sample.sample_id}: {type(exc).__name__}: {exc}")
-                )
-        return isolated
+        found: list[tuple[list[str | None], list[SampleScore | None]]] = []
+        for batch in window:
+            keys = [sample_score_key(key_of_metric, sample, self._media) for sample in batch]
+            scores: list[SampleScore | None] = []
+            for key in keys:
+                record = self.cache.get_record(namespace, key) if key is not None else None
+                scores.append(score_from_record(record, metric) if record is not None else None)
+            found.append((keys, scores))
+        missing = [
+            [sample for sample, score in zip(batch, scores, strict=True) if score is None]
+            for batch, (_, scores) in zip(window, found, strict=True)
+        ]
+        computed = session.scores(metric, [batch for batch in missing if batch])
+        for (keys, scores), todo in zip(found, missing, strict=True):
+            if todo:
+                fresh = iter(next(computed))
+                for index, score in enumerate(scores):
+                    if score is None:
+                        scores[index] = new = next(fresh)
+                        if keys[index] is not None and new.error is None:
+                            self.cache.put_record(namespace, keys[index], score_to_record(new))  # type: ignore[arg-type]
+            yield [score for score in scores if score is not None]
 
     # -- corpus metrics -----------------------------------------------------------------------------------
     def _run_corpus_metric(
-        self, entry: PlanEntry, context: ScoringContext, rows_of: RowBuilder, provenance: Provenance
+        self,
+        entry: PlanEntry,
+        context: ScoringContext,
+        session: Session,
+        rows_of: RowBuilder,
+        provenance: Provenance,
     ) -> list[dict[str, Any]]:
         metric = entry.metric
         assert isinstance(metric, CorpusMetric)
@@ -271,17 +275,14 @@ class Runner:
         with self._progress_bar(entry.n_samples, metric.label) as bar:
             for system, samples in entry.by_system.items():
                 scored: list[tuple[Sample, Any]] = []
-                for batch in batches(samples, metric.batch_size):
-                    try:
-                        batch_states = metric.states(batch, context)
-                    except SampleInputError as exc:
-                        batch_states = [exc] * len(batch)
-                    for sample, state in zip(batch, batch_states, strict=True):
-                        if isinstance(state, SampleInputError):
-                            rows.extend(rows_of.sample_rows(metric, provenance, sample, SampleScore.failed(state)))
-                        else:
-                            scored.append((sample, state))
-                    bar.update(len(batch))
+                for window in batches(list(batches(samples, metric.batch_size)), session.window):
+                    for batch, batch_states in zip(window, session.states(metric, window), strict=True):
+                        for sample, state in zip(batch, batch_states, strict=True):
+                            if isinstance(state, SampleInputError):
+                                rows.extend(rows_of.sample_rows(metric, provenance, sample, SampleScore.failed(state)))
+                            else:
+                                scored.append((sample, state))
+                        bar.update(len(batch))
                 groups: list[tuple[str | None, list[Any]]] = [(None, [state for _, state in scored])]
                 if metric.by_emotion:
                     emotions = sorted({s.target_emotion for s, _ in scored if s.target_emotion is not None})

@@ -81,10 +81,11 @@ def metric_record(metric: Metric) -> dict[str, Any]:
     }
 
 
-def models_record(pool: ModelPool) -> list[dict[str, Any]]:
-    """Every model the run used (resolved or loaded): version, weights' sha256, fingerprint, files, loaded or not."""
+def models_record(pool: ModelPool, loaded_elsewhere: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Every model the run used (resolved or loaded): version, weights' sha256, fingerprint, files, loaded or not
+    (in this process or, ``loaded_elsewhere``, by a backend's workers)."""
     models = []
-    loaded = pool.loaded()
+    loaded = set(pool.loaded()) | set(loaded_elsewhere)
     for name in pool.used():
         try:
             card, weights = pool.resolve(name)
@@ -136,8 +137,10 @@ def run_record(
     pool: ModelPool,
     table: pd.DataFrame,
     cache: OutputCache | None,
+    backend: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``run.json`` for a finished run."""
+    """The content of ``run.json`` for a finished run; ``backend`` is the backend session's record (which backend
+    and workers did the model work) — the one part of the record that differs between backends."""
     systems = Counter(sample.system for sample in samples)
     return {
         "run_id": run_id,
@@ -170,7 +173,7 @@ def run_record(
             }
             for e in entries
         ],
-        "models": models_record(pool),
+        "models": models_record(pool, (backend or {}).get("loaded_models", ())),
         "counts": {"rows": len(table), "errors": int(table["error"].notna().sum())},
         "cache": None
         if cache is None
@@ -182,6 +185,7 @@ def run_record(
             "score_misses": cache.record_misses,
             "damaged": cache.damaged,
         },
+        "backend": backend or {"name": "local"},
         "environment": environment(),
     }
 
