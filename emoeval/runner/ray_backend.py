@@ -57,6 +57,18 @@ def _import_ray() -> Any:
     return ray
 
 
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory (VmHWM, Linux) in MB — what sizing a worker for its models needs."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 class EmoevalWorker:
     """One Ray actor: a model pool and a scoring context that live as long as the run's session."""
 
@@ -83,10 +95,11 @@ class EmoevalWorker:
         return state_batch(metric, batch, self.context)
 
     def record(self) -> dict[str, Any]:
-        """The models this worker loaded and its cache counts (for run.json)."""
+        """The models this worker loaded, its peak memory and its cache counts (for run.json)."""
         cache = self.context.cache
         return {
             "loaded_models": sorted(self.context.pool.loaded()),
+            "peak_rss_mb": _peak_rss_mb(),
             "cache": None
             if cache is None
             else {"dir": str(cache.root), "hits": cache.hits, "misses": cache.misses, "damaged": cache.damaged},
@@ -169,6 +182,7 @@ class RaySession:
             "worker_cache": self._worker_cache,
             "loaded_models": sorted(loaded),
             "worker_caches": [worker["cache"] for worker in workers],
+            "worker_peak_rss_mb": [worker["peak_rss_mb"] for worker in workers],
         }
 
     def close(self) -> None:

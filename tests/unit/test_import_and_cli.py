@@ -29,6 +29,19 @@ def test_import_emoeval_loads_no_torch_and_no_model():
     assert float(elapsed) < 1.0
 
 
+def test_a_local_run_never_imports_ray(tmp_path):
+    """Ray is an optional extra: only ``backend="ray"`` imports it."""
+    code = (
+        "import sys, emoeval, pandas as pd; "
+        "rows = [{'sample_id': str(i), 'system': 's', 'modality': 'text', 'text': t} "
+        "for i, t in enumerate(['a b c', 'a b d', 'e f g'])]; "
+        f"emoeval.score(pd.DataFrame(rows), metrics=['text_distinct_n'], cache_dir={str(tmp_path)!r}, n_bootstrap=10); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ray'))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip().splitlines()[-1] == "[]"
+
+
 def test_mapped_folders_refuse_a_bare_import(monkeypatch):
     import emoeval.metrics
 
