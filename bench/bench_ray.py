@@ -8,7 +8,7 @@ large run, (N − n₀) / (T_N − T_n₀)) — in total and per worker — with
 distinct files (augmented copies of ../shared/data's London faces and EmoDB clips, MELD utterances), so no
 content-hash deduplication helps either backend.
 
-    python bench/bench_ray.py [--workers 2] [--repeat 3] [--faces 3000] [--clips 150] [--texts 1000]
+    python bench/bench_ray.py [--workers 2] [--repeat 3] [--faces 3000] [--clips 150] [--texts 800]
 
 bench/README.md explains the ratio on a 2-core machine and projects to 10⁶ samples from these throughputs.
 """
@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--faces", type=int, default=3000)
     parser.add_argument("--clips", type=int, default=150)
-    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--texts", type=int, default=800)
     parser.add_argument("--small", type=int, default=8, help="samples of the small run (fixed costs)")
     parser.add_argument("--modalities", default="face,speech,text")
     args = parser.parse_args()
