@@ -226,13 +226,21 @@ class EmotionProbe:
             "scaler_scale": self.scaler_scale,
             "feature_weight": self.feature_weight,
         }
-        with (folder / PROBE_NPZ).open("wb") as handle:
-            np.savez(handle, **{name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()})
+        from emoeval.atomic import atomic_write, atomic_write_text
+
+        # each file whole or not at all, the hash list last: two runs sharing a cache may fit the same probe at once
+        # (their files are byte-identical), and a reader never sees a half-written one
+        atomic_write(
+            folder / PROBE_NPZ,
+            lambda out: np.savez(out, **{name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}),
+        )
         metadata = self.metadata()
         metadata["npz_sha256"] = sha256_of_file(folder / PROBE_NPZ)
-        (folder / PROBE_JSON).write_text(json.dumps(metadata, indent=2, sort_keys=True, default=_json_default) + "\n")
+        atomic_write_text(
+            folder / PROBE_JSON, json.dumps(metadata, indent=2, sort_keys=True, default=_json_default) + "\n"
+        )
         hashes = {name: sha256_of_file(folder / name) for name in PROBE_FILES}
-        (folder / PROBE_SHA256).write_text("".join(f"{hashes[name]}  {name}\n" for name in PROBE_FILES))
+        atomic_write_text(folder / PROBE_SHA256, "".join(f"{hashes[name]}  {name}\n" for name in PROBE_FILES))
         return hashes
 
     @classmethod
@@ -926,6 +934,10 @@ class EmotionProbeModel(ReferenceModel, EmotionRecognizer):
                 cached = None
             if cached is not None and cached.training.get("cache_key") == key:
                 _log.info("emotion probe %s: using the fitted copy in %s", cls.card.name, folder)
+                if cache is not None:  # a use, for the cache's least-recently-used eviction
+                    from emoeval.cache import mark_used
+
+                    mark_used(folder)
                 return folder
         probe, dropped, _ = cls.fit(items, context, settings=settings, source=str(root))
         probe = replace(probe, training={**probe.training, "cache_key": key})

@@ -153,6 +153,8 @@ class Runner:
             backend_record = session.record()
         finally:
             session.close()
+        # $EMOEVAL_CACHE_MAX_SIZE: least recently used entries go (the driver prunes, never a Ray worker)
+        pruned = self.cache.prune_to_limit() if self.cache is not None else None
         table = results_frame(rows)
         run = run_record(
             run_id=self.run_id,
@@ -168,6 +170,7 @@ class Runner:
             table=table,
             cache=self.cache,
             backend=backend_record,
+            pruned=pruned.to_dict() if pruned is not None else None,
         )
         return Results(table=table, run=run, corpus_draws=dict(self._draws))
 

@@ -138,6 +138,7 @@ def run_record(
     table: pd.DataFrame,
     cache: OutputCache | None,
     backend: dict[str, Any] | None = None,
+    pruned: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``run.json`` for a finished run; ``backend`` is the backend session's record (which backend
     and workers did the model work) — the one part of the record that differs between backends."""
@@ -184,6 +185,7 @@ def run_record(
             "score_hits": cache.record_hits,
             "score_misses": cache.record_misses,
             "damaged": cache.damaged,
+            "pruned": pruned,
         },
         "backend": backend or {"name": "local"},
         "environment": environment(),
