@@ -8,7 +8,10 @@ large run, (N − n₀) / (T_N − T_n₀)) — in total and per worker — with
 distinct files (augmented copies of ../shared/data's London faces and EmoDB clips, MELD utterances), so no
 content-hash deduplication helps either backend.
 
-    python bench/bench_ray.py [--workers 2] [--repeat 3] [--faces 3000] [--clips 150] [--texts 800]
+    python bench/bench_ray.py [--workers 2] [--repeat 3] [--faces 3000] [--clips 150] [--texts 800] [--driver 10000]
+
+Last, the driver's own rate (a model-free metric, cold and warm cache): the ceiling on samples per second of a
+run however many workers it has.
 
 bench/README.md explains the ratio on a 2-core machine and projects to 10⁶ samples from these throughputs.
 """
@@ -96,6 +99,36 @@ def timed(rows: list[dict], metric: str, **backend: object) -> tuple[float, dict
     return elapsed, results.run.get("backend", {})
 
 
+def driver_rate(count: int, folder: Path) -> None:
+    """What the driver alone handles per second: a model-free sample metric (sentence BLEU/chrF/ROUGE-L) on
+    ``count`` replies, cold (computed, verdicts written to the cache) and warm (every verdict read back) — the
+    warm rate is the driver's own per-sample cost (cache record, rows, flush), the ceiling of any backend."""
+    import pandas as pd
+
+    import emoeval
+
+    meld = pd.read_csv(SHARED / "dialogue_meld" / "dev_sent_emo.csv")
+    utterances = [str(t) for t in meld["Utterance"]]
+    rows = [
+        {
+            "sample_id": f"gen/{i}",
+            "system": "gen",
+            "modality": "text",
+            "text": f"{utterances[i % len(utterances)]} ({i})",
+            "reference": utterances[(i + 1) % len(utterances)],
+        }
+        for i in range(count)
+    ]
+    cache = folder / "driver-cache"
+    for state in ("cold", "warm"):
+        start = time.perf_counter()
+        emoeval.score(
+            pd.DataFrame(rows), metrics=["text_overlap"], cache_dir=cache, n_bootstrap=0, out=folder / f"d-{state}"
+        )
+        elapsed = time.perf_counter() - start
+        print(f"  driver, {state}: {count} samples in {elapsed:.1f} s = {count / elapsed:.0f} samples/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -105,6 +138,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=800)
     parser.add_argument("--small", type=int, default=8, help="samples of the small run (fixed costs)")
     parser.add_argument("--modalities", default="face,speech,text")
+    parser.add_argument("--driver", type=int, default=10000, help="samples of the driver-rate run (0: none)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import os
@@ -156,6 +190,9 @@ def main() -> None:
                 f"  ray workers' peak memory {record.get('worker_peak_rss_mb')} MB, "
                 f"models {record.get('loaded_models')}"
             )
+        if args.driver:
+            print(f"\ndriver (local backend, results folder and cache on) on {args.driver} text samples")
+            driver_rate(args.driver, folder)
     ray.shutdown()
 
 
