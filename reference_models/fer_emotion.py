@@ -445,7 +445,7 @@ class FaceExpressionClassifier(EmotionRecognizer, ReferenceModel):
         batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
             -1, 1, self.input_size, self.input_size
         )
-        with torch.no_grad():
+        with torch.inference_mode():  # no autograd bookkeeping at all (cheaper than no_grad; same numbers)
             return self.network(batch).double().numpy()
 
     def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -549,7 +549,7 @@ class FerMiniXceptionFeatures(ReferenceModel):
         batch = torch.from_numpy(np.ascontiguousarray(faces, dtype=np.float32)).reshape(
             -1, 1, self.input_size, self.input_size
         )
-        with torch.no_grad():
+        with torch.inference_mode():
             return self.trunk(batch).double().numpy()
 
     def infer(self, prepared: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -160,3 +160,40 @@ def test_specs_are_complete():
         doc = "\n".join(cls.__doc__ or "" for cls in get_metric_class(name).__mro__ if issubclass(cls, Metric))
         for section in ("**Meaning.**", "**Range and direction.**", "**Needs.**", "**Source.**"):
             assert section in doc, f"{name}'s docstring card lacks {section}"
+
+
+def test_lookups_scan_the_installed_distributions_once(monkeypatch):
+    """Issue 18: a warm run spent ~1 s rescanning every distribution's entry points on each name lookup."""
+    import emoeval.registry as registry
+
+    scans = []
+
+    def counting_entry_points(**selection):
+        scans.append(selection)
+        return registry_entry_points(**selection)
+
+    from importlib.metadata import entry_points as registry_entry_points
+
+    monkeypatch.setattr(registry, "entry_points", counting_entry_points)
+    monkeypatch.setattr(registry, "_ENTRY_POINTS", {}, raising=False)
+    for _ in range(3):
+        assert set(metric_names()) >= BUILT_IN_METRICS
+        assert get_metric_class("speaker_similarity").spec.name == "speaker_similarity"
+        assert "whisper-tiny-en" in reference_model_names()
+    assert sorted(scan["group"] for scan in scans) == ["emoeval.metrics", "emoeval.reference_models"]  # once each
+
+
+def test_a_plugin_installed_after_a_lookup_is_discovered(tmp_path, monkeypatch):
+    """The scan is reused only while the import path is unchanged: installing into a folder on it (as pip does)
+    after a first lookup still makes the plug-in's names visible."""
+    from importlib.metadata import entry_points as reference_entry_points
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "late_plugin_metric" not in metric_names()
+    dist_info = tmp_path / "lateplugin-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: lateplugin\nVersion: 0.1\n")
+    (dist_info / "entry_points.txt").write_text("[emoeval.metrics]\nlate_plugin_metric = lateplugin:Metric\n")
+    expected = {e.name for e in reference_entry_points(group="emoeval.metrics")}
+    assert "late_plugin_metric" in expected  # importlib.metadata itself sees it
+    assert "late_plugin_metric" in metric_names()
