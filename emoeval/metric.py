@@ -406,6 +406,13 @@ class Metric(ABC):
         """Systems in the run that serve as this metric's reference (e.g. real images), not as generators."""
         return frozenset()
 
+    def prefetch_inputs(self, samples: Sequence[Sample]) -> list[tuple[str, list[Path | str]]]:
+        """Optional: the (model name, inputs) this metric will ask :meth:`ScoringContext.outputs
+        <emoeval.context.ScoringContext.outputs>` for when scoring ``samples`` — the local backend reads (and,
+        where the model allows, decodes) them while the model runs on the previous batch. A wrong guess costs
+        only the read-ahead; the default is none."""
+        return []
+
 
 class SampleMetric(Metric):
     """A metric with one value per sample (system values are means with bootstrap intervals).

@@ -264,6 +264,12 @@ class ReferenceSetMetric(CorpusMetric):
         computed = iter(self._model_outputs(context, good) if good else [])
         return [item if isinstance(item, SampleInputError) else next(computed) for item in checked]
 
+    def prefetch_inputs(self, samples: Sequence[Sample]) -> list[tuple[str, list[Path | str]]]:
+        """The embedder's inputs of ``samples`` (none when a subclass reads another model's outputs)."""
+        if type(self)._model_outputs is not ReferenceSetMetric._model_outputs:
+            return []
+        return [(self.embedder, [self._model_input(sample) for sample in samples])]
+
     def _model_outputs(self, context: ScoringContext, items: Sequence[Path | str]) -> list[Any]:
         """Hook: the vector (or the SampleInputError) of each checked item — by default the embedder's cached
         outputs; a metric whose "features" are derived from a model's output (e.g. a recognizer's distribution

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,42 @@ from emoeval.reference_models.store import ModelCard, ResolvedWeight, WeightStor
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, so a container's or ``taskset``'s limit counts)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def torch_threads() -> int:
+    """The intra-op threads torch models use: ``$EMOEVAL_TORCH_THREADS``, else ``$OMP_NUM_THREADS`` (what a
+    scheduler such as Ray sets for a worker of N CPUs), else :func:`usable_cores`."""
+    for variable in ("EMOEVAL_TORCH_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                raise ValueError(f"{variable}={value!r} is not a whole number; set it to e.g. 2 or unset it") from None
+    return usable_cores()
+
+
+def configure_torch_threads() -> None:
+    """Set torch's intra-op thread count to :func:`torch_threads` — the one place emoeval chooses it.
+
+    Called when a model is loaded; does nothing unless torch is already imported (a model that does not use torch
+    does not import it). Torch's own default counts the machine's cores, not the ones this process may use, which
+    oversubscribes a CPU-limited container.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    wanted = torch_threads()
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +88,9 @@ class ReferenceModel(ABC):
     card: ClassVar[ModelCard]
     #: other reference models (registry names) this one is built on, loaded through the same pool
     requires: ClassVar[tuple[str, ...]] = ()
+    #: True when :meth:`prepare` may run in several threads at once (pure decoding, no shared detector or session
+    #: state): the scoring context then decodes a batch's inputs, and prefetches the next batch's, in threads
+    parallel_prepare: ClassVar[bool] = False
 
     def __init__(self, weights: Mapping[str, ResolvedWeight], dependencies: Mapping[str, ReferenceModel]) -> None:
         self.weights = dict(weights)
@@ -202,6 +243,7 @@ class ModelPool:
         finally:
             self._loading.discard(name)
         self._models[name] = model
+        configure_torch_threads()
         expected = self._fingerprints.get(name)
         if expected is not None and expected != model.fingerprint:
             raise RuntimeError(

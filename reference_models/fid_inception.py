@@ -131,6 +131,8 @@ class FidInceptionV3(ReferenceModel):
     _network_name: str | None = None
     #: images per forward pass (bounds the activation memory of a large batch)
     chunk_size: ClassVar[int] = 16
+    #: prepare is Pillow decoding and resizing only (both release the GIL): safe and worth running in threads
+    parallel_prepare: ClassVar[bool] = True
 
     def __init__(self, weights: Any, dependencies: Any, *, network: Any = None, network_name: str = "") -> None:
         super().__init__(weights, dependencies)
@@ -179,7 +181,7 @@ class FidInceptionV3(ReferenceModel):
         import torch
 
         outputs = []
-        with torch.no_grad():
+        with torch.inference_mode():  # no autograd bookkeeping at all (no_grad still tracks version counters)
             for start in range(0, len(images), self.chunk_size):
                 chunk = torch.from_numpy(np.ascontiguousarray(images[start : start + self.chunk_size]))
                 batch = chunk.permute(0, 3, 1, 2).contiguous()

@@ -12,11 +12,11 @@ A backend opens a :class:`Session` for one run (``with backend.session(pool, cac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from emoeval.errors import MissingDependencyError, RunConfigError, SampleInputError, WeightError
-from emoeval.metric import CorpusMetric, SampleMetric, SampleScore
+from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
 
 if TYPE_CHECKING:
     from emoeval.cache import OutputCache
@@ -92,9 +92,13 @@ class Backend(Protocol):
 
 
 class LocalSession:
-    """Scores in this process with the run's own pool and cache, one batch when the runner asks for it."""
+    """Scores in this process with the run's own pool and cache, one batch when the runner asks for it; while
+    the model works on a batch, the next one's inputs are read (and decoded, where the model allows) in the
+    context's threads (:meth:`emoeval.metric.Metric.prefetch_inputs`)."""
 
-    window = 1
+    #: batches handed over at a time: each is still scored only when the runner asks for its result (so rows
+    #: are flushed batch by batch), the window only lets the next batch be read ahead
+    window = 8
 
     def __init__(self, pool: ModelPool, cache: OutputCache | None) -> None:
         from emoeval.context import ScoringContext
@@ -102,19 +106,27 @@ class LocalSession:
         self.pool = pool
         self.context = ScoringContext(pool, cache)
 
-    def scores(self, metric: SampleMetric, batches: Iterable[Sequence[Sample]]) -> Iterator[list[SampleScore]]:
-        for batch in batches:
+    def _ahead(self, metric: Metric, batches: Sequence[Sequence[Sample]], index: int) -> None:
+        if index + 1 < len(batches):
+            for model, items in metric.prefetch_inputs(batches[index + 1]):
+                self.context.prefetch(model, items)
+
+    def scores(self, metric: SampleMetric, batches: Sequence[Sequence[Sample]]) -> Iterator[list[SampleScore]]:
+        for index, batch in enumerate(batches):
+            self._ahead(metric, batches, index)
             yield score_batch(metric, batch, self.context)
 
-    def states(self, metric: CorpusMetric, batches: Iterable[Sequence[Sample]]) -> Iterator[States]:
-        for batch in batches:
+    def states(self, metric: CorpusMetric, batches: Sequence[Sequence[Sample]]) -> Iterator[States]:
+        for index, batch in enumerate(batches):
+            self._ahead(metric, batches, index)
             yield state_batch(metric, batch, self.context)
 
     def record(self) -> dict[str, Any]:
         return {"name": "local", "workers": 1, "loaded_models": sorted(self.pool.loaded())}
 
     def close(self) -> None:
-        """Nothing to release: the pool belongs to the caller."""
+        """Stop the read-ahead threads (the pool belongs to the caller)."""
+        self.context.close()
 
 
 class LocalBackend:

@@ -153,6 +153,7 @@ class Runner:
             backend_record = session.record()
         finally:
             session.close()
+            context.close()
         # $EMOEVAL_CACHE_MAX_SIZE: least recently used entries go (the driver prunes, never a Ray worker)
         pruned = self.cache.prune_to_limit() if self.cache is not None else None
         table = results_frame(rows)
