@@ -290,6 +290,51 @@ def use_shared_output_cache(shared_output_cache: Path, monkeypatch: pytest.Monke
 
 
 @pytest.fixture(scope="session")
+def offline_model_pool():
+    """One offline model pool for the whole session — weights from the installed packages only, nothing
+    downloaded (the same models an empty ``EMOEVAL_MODELS_DIR`` gives) — so a reference model that several test
+    modules use loads once per session instead of once per module or per ``score()`` call (the zero-shot text
+    recognizer alone embeds its 640 prototype sentences at every load). Models are deterministic and hold no
+    state between calls, so a value does not depend on which test loaded the model. Not for tests that count
+    loads, use their own weight folder or fitted probe (a probe is cached under its model name), or a
+    network-allowed store."""
+    from emoeval.reference_models.base import ModelPool
+    from emoeval.reference_models.store import WeightStore
+
+    return ModelPool(WeightStore(Path("/nonexistent-models"), allow_network=False))
+
+
+#: the session's sentence embeddings by (embedder class, fingerprint, batch size, length limit, texts): see below
+_SENTENCE_EMBEDDINGS: dict[tuple[object, ...], object] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def share_sentence_embeddings():
+    """``MiniLMSentenceEmbedder.encode`` computed once per session for each distinct call: every load of the
+    zero-shot text recognizer embeds the same 640 prototype sentences (seconds of MiniLM on 2 cores, paid again by
+    every model pool of every test), and tests embed the same MELD utterances again. The key holds the model's
+    fingerprint (weights, settings), its batch size and length limit and the exact list of texts, so a hit returns
+    the same batches' result bit for bit — what recomputing it gives; callers get a copy. The first call of each
+    key still runs the model (the tests that compare it with sentence-transformers compute it)."""
+    from emoeval.reference_models.text_embedding import MiniLMSentenceEmbedder
+
+    original = MiniLMSentenceEmbedder.encode
+
+    def encode(self, texts, *, checked=False):
+        texts = list(texts)  # an iterator is read once, for the key and for the model
+        key = (type(self), self.fingerprint, self.forward_batch, self.max_length, checked, tuple(texts))
+        found = _SENTENCE_EMBEDDINGS.get(key)
+        if found is None:
+            found = _SENTENCE_EMBEDDINGS[key] = original(self, texts, checked=checked)
+        return found.copy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MiniLMSentenceEmbedder, "encode", encode)
+        yield
+    _SENTENCE_EMBEDDINGS.clear()
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, shared_output_cache: Path) -> DemoRun:
     """``emoeval demo`` run once per session for the tests that read its results and report (test_demo.py,
     test_report_browser.py): offline, an empty models folder of its own, the session's shared output cache.

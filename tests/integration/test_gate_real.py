@@ -20,15 +20,15 @@ import pytest
 import emoeval
 from emoeval.gate import run_gate
 from emoeval.reference_models.base import ModelPool
-from emoeval.reference_models.store import WeightStore
 
 #: people of the London set used (each: a neutral photo as the identity reference, a smiling photo as the output)
 N_PEOPLE = 20
 
 
 @pytest.fixture(scope="module")
-def pool() -> ModelPool:
-    return ModelPool(WeightStore(Path("/nonexistent-models"), allow_network=False))
+def pool(offline_model_pool: ModelPool) -> ModelPool:
+    """The session's offline model pool (conftest.py): the models this module shares with others load once."""
+    return offline_model_pool
 
 
 @pytest.fixture(scope="module")

@@ -34,11 +34,9 @@ def load_bench(name: str):
 
 
 @pytest.fixture(scope="module")
-def pool():
-    from emoeval.reference_models.base import ModelPool
-    from emoeval.reference_models.store import WeightStore
-
-    return ModelPool(WeightStore(Path("/nonexistent-models"), allow_network=False))
+def pool(offline_model_pool):
+    """The session's offline model pool (conftest.py): the models this module shares with others load once."""
+    return offline_model_pool
 
 
 def overall(table: pd.DataFrame, system: str) -> pd.DataFrame:

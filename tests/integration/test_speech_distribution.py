@@ -57,9 +57,11 @@ def noisy_sets(tmp_path_factory) -> dict[str, list[Path]]:
 
 
 @pytest.mark.parametrize(("metric", "model"), METRICS)
-def test_fd_is_zero_on_itself_grows_with_noise_and_equals_scipy(metric, model, noisy_sets, tmp_path):
+def test_fd_is_zero_on_itself_grows_with_noise_and_equals_scipy(
+    metric, model, noisy_sets, tmp_path, offline_model_pool
+):
     from emoeval import score
-    from emoeval.reference_models.base import ModelInput, ModelPool
+    from emoeval.reference_models.base import ModelInput
     from emoeval.samples import Sample
 
     real = noisy_sets["clean"][0].parent
@@ -68,7 +70,14 @@ def test_fd_is_zero_on_itself_grows_with_noise_and_equals_scipy(metric, model, n
         for system, paths in noisy_sets.items()
         for path in paths
     ]
-    results = score(samples, metrics=[metric], real=real, progress=False, cache_dir=tmp_path / "cache")
+    results = score(
+        samples,
+        metrics=[metric],
+        real=real,
+        progress=False,
+        cache_dir=tmp_path / "cache",
+        model_pool=offline_model_pool,  # the session's: the embedder loads once (conftest.py)
+    )
     table = results.table
     label = LABELS.get(metric, metric)
     overall = table[(table["metric"] == label) & table["target_emotion"].isna() & (table["scope"] == "system")]
@@ -81,8 +90,7 @@ def test_fd_is_zero_on_itself_grows_with_noise_and_equals_scipy(metric, model, n
             assert values[system] == pytest.approx(figure, abs=0.05 + 1e-9), system
 
     # the same value from the embeddings by hand (scipy sqrtm)
-    pool = ModelPool()
-    encoder = pool.get(model)
+    encoder = offline_model_pool.get(model)
 
     def embed(paths: list[Path]) -> np.ndarray:
         items = [ModelInput(key=hashlib.sha256(p.read_bytes()).hexdigest(), path=p, data=p.read_bytes()) for p in paths]

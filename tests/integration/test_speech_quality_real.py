@@ -49,8 +49,9 @@ def prepared(model, path: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def pool() -> ModelPool:
-    return ModelPool()
+def pool(offline_model_pool: ModelPool) -> ModelPool:
+    """The session's offline model pool (conftest.py): DNSMOS and Distill-MOS load once for the session."""
+    return offline_model_pool
 
 
 def _speechmos_vector(result: dict) -> np.ndarray:
@@ -103,7 +104,7 @@ def test_distillmos_equals_the_package_model(pool, demo_dir):
         assert 1.0 < ours[0] < 5.0
 
 
-def test_white_noise_lowers_dnsmos_bak_and_ovrl_on_emodb(shared_data, tmp_path):
+def test_white_noise_lowers_dnsmos_bak_and_ovrl_on_emodb(shared_data, tmp_path, pool):
     """EmoDB neutral utterances, clean and with white noise at 20, 10 and 0 dB SNR (printed with -s)."""
     audio_dir = shared_data("speech_emodb") / "audio"
     rows = []
@@ -116,7 +117,7 @@ def test_white_noise_lowers_dnsmos_bak_and_ovrl_on_emodb(shared_data, tmp_path):
             rows.append({"sample_id": f"{snr}dB/{name}", "system": f"snr_{snr:02d}dB", "path": noisy})
     manifest = pd.DataFrame(rows).assign(modality="speech")
     manifest["path"] = manifest["path"].astype(str)
-    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False)
+    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False, model_pool=pool)
     assert results.errors().empty
     means = results.systems().pivot_table(index="system", columns="sub_metric", values="value")
     order = ["clean", *(f"snr_{snr:02d}dB" for snr in SNRS_DB)]
@@ -128,7 +129,7 @@ def test_white_noise_lowers_dnsmos_bak_and_ovrl_on_emodb(shared_data, tmp_path):
     assert means.loc["snr_00dB", "bak"] < 2.0 < means.loc["clean", "bak"]
 
 
-def test_emostargan_conversions_against_their_sources(shared_data, use_shared_output_cache):
+def test_emostargan_conversions_against_their_sources(shared_data, use_shared_output_cache, pool):
     """DNSMOS and Distill-MOS of the published Emo-StarGAN samples (printed with -s)."""
     root = shared_data("speech_emostargan") / "items"
     rows = [
@@ -137,7 +138,7 @@ def test_emostargan_conversions_against_their_sources(shared_data, use_shared_ou
         for name in ("source", "baseline", "emo-stargan")
     ]
     manifest = pd.DataFrame(rows).assign(modality="speech")
-    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False)
+    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False, model_pool=pool)
     assert results.errors().empty
     samples = results.samples()
     assert samples.value.between(1.0, 5.0).all()
@@ -161,7 +162,7 @@ def test_emostargan_conversions_against_their_sources(shared_data, use_shared_ou
     assert emo["ci_low"] < source["value"] < emo["ci_high"] and source["ci_low"] < emo["value"] < source["ci_high"]
 
 
-def test_bad_recordings_are_per_sample_errors(demo_dir, tmp_path):
+def test_bad_recordings_are_per_sample_errors(demo_dir, tmp_path, pool):
     clean = load16(demo_dir / "speech" / "9_Surprise" / "source.wav")
     silent = tmp_path / "silent.wav"
     soundfile.write(str(silent), np.zeros(48000, dtype=np.float32), 16000)
@@ -175,7 +176,7 @@ def test_bad_recordings_are_per_sample_errors(demo_dir, tmp_path):
     ]
     manifest = pd.DataFrame(rows).assign(system="gen", modality="speech")
     manifest["path"] = manifest["path"].astype(str)
-    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False)
+    results = emoeval.score(manifest, metrics=["speech_dnsmos", "speech_mos_distill"], progress=False, model_pool=pool)
     errors = results.errors().query("scope == 'sample'").set_index(["metric", "sample_id"]).error
     expected = {"silent": "silent", "short": "too short for", "missing": "file not found"}
     assert set(errors.index) == {(m, s) for m in ("speech_dnsmos", "speech_mos_distill") for s in expected}

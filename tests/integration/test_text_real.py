@@ -49,11 +49,13 @@ def _emorynlp_samples(shared_data):
     ]
 
 
-def _score_emotions(samples):
+def _score_emotions(samples, pool):
     """(predicted label per sample id, the run's system rows by sub-metric, its per-class recall by emotion)."""
     import emoeval
 
-    results = emoeval.score(samples, metrics=["text_emotion_accuracy"], progress=False, n_bootstrap=1000)
+    results = emoeval.score(
+        samples, metrics=["text_emotion_accuracy"], progress=False, n_bootstrap=1000, model_pool=pool
+    )
     table = results.table
     predicted = (
         table[(table["scope"] == "sample") & (table["sub_metric"] == "correct")]
@@ -109,11 +111,11 @@ def _balanced_interval(samples, predicted):
     return estimate.ci_low, estimate.ci_high
 
 
-def test_zero_shot_recognizer_on_meld_dev(shared_data):
+def test_zero_shot_recognizer_on_meld_dev(shared_data, offline_model_pool):
     """Balanced accuracy (mean per-class recall: what an evaluation asking for each emotion equally needs) and
     MELD's weighted F1 of the zero-shot recognizer on MELD dev, recomputed with scikit-learn."""
     samples = _meld_samples(shared_data)
-    predicted, system, recall = _score_emotions(samples)
+    predicted, system, recall = _score_emotions(samples, offline_model_pool)
     f = _figures(samples, predicted, system, recall)
     low, high = _balanced_interval(samples, predicted)
     print(
@@ -134,11 +136,11 @@ def test_zero_shot_recognizer_on_meld_dev(shared_data):
     assert f["weighted"] == pytest.approx(0.510, abs=0.01)
 
 
-def test_zero_shot_recognizer_on_emorynlp_dev(shared_data):
+def test_zero_shot_recognizer_on_emorynlp_dev(shared_data, offline_model_pool):
     """The second corpus, never used to design or calibrate the recognizer: EmoryNLP dev, its five labels that
     map onto emoeval's (Joyful, Mad, Sad, Scared, Neutral; Peaceful and Powerful have no counterpart)."""
     samples = _emorynlp_samples(shared_data)
-    predicted, system, recall = _score_emotions(samples)
+    predicted, system, recall = _score_emotions(samples, offline_model_pool)
     f = _figures(samples, predicted, system, recall)
     low, high = _balanced_interval(samples, predicted)
     print(
@@ -177,7 +179,7 @@ def _fed_turns(context):
     return [re.sub(r"^(User|System):\s*", "", line).strip() for line in context.split("\n") if line.strip()]
 
 
-def test_coherence_calibrated_against_fed_ratings(shared_data):
+def test_coherence_calibrated_against_fed_ratings(shared_data, offline_model_pool):
     import emoeval
     from emoeval.stats.calibrate import calibrate
 
@@ -188,7 +190,7 @@ def test_coherence_calibrated_against_fed_ratings(shared_data):
                context=tuple(_fed_turns(item["context"])))
         for sid, item in turn_level
     ]  # fmt: skip
-    results = emoeval.score(samples, metrics=["text_coherence"], progress=False)
+    results = emoeval.score(samples, metrics=["text_coherence"], progress=False, model_pool=offline_model_pool)
     values = results.table[results.table["scope"] == "sample"].pivot(
         index="sample_id", columns="sub_metric", values="value"
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,11 +118,9 @@ def dialogue_frame() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def pool():
-    from emoeval.reference_models.base import ModelPool
-    from emoeval.reference_models.store import WeightStore
-
-    return ModelPool(WeightStore(Path("/nonexistent-models"), allow_network=False))
+def pool(offline_model_pool):
+    """The session's offline model pool (conftest.py): the models this module shares with others load once."""
+    return offline_model_pool
 
 
 def score(frame, metric, pool):
