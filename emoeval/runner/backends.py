@@ -107,9 +107,13 @@ class LocalSession:
         self.context = ScoringContext(pool, cache)
 
     def _ahead(self, metric: Metric, batches: Sequence[Sequence[Sample]], index: int) -> None:
-        if index + 1 < len(batches):
+        if index + 1 >= len(batches):
+            return
+        try:
             for model, items in metric.prefetch_inputs(batches[index + 1]):
                 self.context.prefetch(model, items)
+        except Exception:  # a read-ahead is only a hint: the batch's own scoring reports what is wrong with it
+            return
 
     def scores(self, metric: SampleMetric, batches: Sequence[Sequence[Sample]]) -> Iterator[list[SampleScore]]:
         for index, batch in enumerate(batches):

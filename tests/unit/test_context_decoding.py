@@ -217,3 +217,19 @@ def test_the_local_backend_reads_the_next_batch_ahead_while_it_scores_one() -> N
         ("score", ["c"]),
         ("score", ["d", "e"]),
     ]
+
+
+def test_a_failing_read_ahead_does_not_stop_the_scoring() -> None:
+    from emoeval.runner.backends import LocalSession
+
+    class Metric:
+        def prefetch_inputs(self, samples):
+            raise ValueError("a plug-in's bug in its read-ahead")
+
+        def score(self, samples, context):
+            return [object() for _ in samples]
+
+    session = LocalSession(Pool(PixelMeans()), None)
+    scored = list(session.scores(Metric(), [["a"], ["b", "c"]]))  # type: ignore[arg-type]
+    session.close()
+    assert [len(batch) for batch in scored] == [1, 2]
