@@ -209,7 +209,8 @@ def corpus_bootstrap_draws(
     draws: dict[str, list[float]] = {name: [] for name in point}
     for _ in range(n_resamples):
         indices = rng.integers(0, n, size=n)
-        resampled = compute([states[i] for i in indices])
+        # the same objects as [states[i] for i in indices], several times faster (no NumPy integer per item)
+        resampled = compute(list(map(states.__getitem__, indices.tolist())))
         for name in point:
             draws[name].append(float(resampled[name]))
     finite: dict[str, np.ndarray] = {}
