@@ -25,6 +25,7 @@ the class adds batching, models and metadata.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -281,6 +282,34 @@ def _source_files(cls: type) -> list[Path]:
     return files
 
 
+@functools.cache
+def _init_parameters(cls: type[Metric]) -> tuple[Param, ...]:
+    """:meth:`Metric.parameters`, read once per class (``inspect.signature`` costs ~30 µs and the rows of a
+    run ask for a metric's label and parameters several times per sample)."""
+    if cls.__init__ is object.__init__:
+        return ()
+    found = []
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name == "self":
+            continue
+        if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise MetricContractError(
+                f"{cls.__name__}.__init__ takes *{name}; declare each parameter by name, so that every one "
+                "enters the cache keys and provenance"
+            )
+        annotation = "" if parameter.annotation is inspect.Parameter.empty else parameter.annotation
+        found.append(
+            Param(
+                name=name,
+                default=REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default,
+                annotation=annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""),
+                positional=parameter.kind is not inspect.Parameter.KEYWORD_ONLY,
+                role=cls.model_params.get(name),
+            )
+        )
+    return tuple(found)
+
+
 class Metric(ABC):
     """Common base: a spec, the parameters the instance was built with, and the models it uses.
 
@@ -302,28 +331,7 @@ class Metric(ABC):
     @classmethod
     def parameters(cls) -> tuple[Param, ...]:
         """Every parameter of ``__init__`` (positional or keyword), with default, type and model role."""
-        if cls.__init__ is object.__init__:
-            return ()
-        found = []
-        for name, parameter in inspect.signature(cls.__init__).parameters.items():
-            if name == "self":
-                continue
-            if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-                raise MetricContractError(
-                    f"{cls.__name__}.__init__ takes *{name}; declare each parameter by name, so that every one "
-                    "enters the cache keys and provenance"
-                )
-            annotation = "" if parameter.annotation is inspect.Parameter.empty else parameter.annotation
-            found.append(
-                Param(
-                    name=name,
-                    default=REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default,
-                    annotation=annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""),
-                    positional=parameter.kind is not inspect.Parameter.KEYWORD_ONLY,
-                    role=cls.model_params.get(name),
-                )
-            )
-        return tuple(found)
+        return _init_parameters(cls)
 
     def params(self) -> dict[str, Any]:
         """The value of every parameter (see :meth:`parameters`): provenance, config hash and cache keys."""

@@ -70,7 +70,7 @@ def macro_f1_with_ci(
         return {"macro_f1": macro_f1_codes(true[chosen], pred[chosen], len(labels))}
 
     estimate = bootstrap_corpus(
-        list(range(len(true))), compute, confidence=confidence, n_resamples=n_resamples, seed=seed
+        np.arange(len(true)), compute, confidence=confidence, n_resamples=n_resamples, seed=seed
     )["macro_f1"]
     return estimate.value, estimate.ci_low, estimate.ci_high
 

@@ -284,9 +284,7 @@ def corpus_error_rates_with_ci(
         chosen = counts[np.asarray(indices, dtype=np.int64)]
         return corpus_error_rates(chosen[:, 0], chosen[:, 1], chosen[:, 2], chosen[:, 3])
 
-    return bootstrap_corpus(
-        list(range(len(counts))), compute, confidence=confidence, n_resamples=n_resamples, seed=seed
-    )
+    return bootstrap_corpus(np.arange(len(counts)), compute, confidence=confidence, n_resamples=n_resamples, seed=seed)
 
 
 # -- the metric ----------------------------------------------------------------------------------------------------

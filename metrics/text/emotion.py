@@ -155,7 +155,7 @@ def _summary_with_weighted_f1(
         return {"weighted_f1": _weighted_f1_codes(true[chosen], pred[chosen], len(labels))}
 
     estimate = bootstrap_corpus(
-        list(range(len(y_true))),
+        np.arange(len(y_true)),
         compute,
         confidence=bootstrap.confidence,
         n_resamples=bootstrap.n_resamples,

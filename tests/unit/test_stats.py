@@ -69,6 +69,21 @@ def test_corpus_bootstrap_of_the_mean_agrees_with_scipy_percentile():
     assert ours.n == 60
 
 
+def test_corpus_bootstrap_over_an_index_array_draws_what_the_list_of_indices_draws():
+    values = np.random.default_rng(5).normal(size=50)
+    seen: list[type] = []
+
+    def weighted(indices):
+        seen.append(type(indices))
+        chosen = np.asarray(indices, dtype=np.int64)
+        return {"mean": float(values[chosen].mean()), "spread": float(values[chosen].std())}
+
+    from_list = bootstrap_corpus(list(range(50)), weighted, n_resamples=500, seed=7)
+    from_array = bootstrap_corpus(np.arange(50), weighted, n_resamples=500, seed=7)
+    assert from_array == from_list  # the same resamples, bit for bit
+    assert seen.count(np.ndarray) == 501 and seen.count(list) == 501  # the array path builds no list
+
+
 def test_debiased_corpus_bootstrap_shifts_the_percentile_interval_by_the_bias_and_clips():
     states = list(range(30))
 
