@@ -125,8 +125,9 @@ class RaySession:
                 )
             except ConnectionError as exc:
                 raise RunConfigError(
-                    f"cannot reach the Ray cluster at {backend.address!r} ({exc}); start it (`ray start --head`, "
-                    "KubeRay, `ray up`) or leave --address out to start a local one"
+                    f"cannot reach the Ray cluster at {_address_source(backend.address)} ({exc}); start it "
+                    "(`ray start --head`, KubeRay, `ray up`) or leave --address out (and RAY_ADDRESS unset) to start "
+                    "a local one"
                 ) from None
             self._started_ray = True
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
@@ -191,6 +192,15 @@ class RaySession:
         self.actors = []
         if self._started_ray:
             self._ray.shutdown()
+
+
+def _address_source(address: str | None) -> str:
+    """Where the cluster address came from, for an error message: the option, or the ``RAY_ADDRESS`` variable."""
+    import os
+
+    if address is not None:
+        return repr(address)
+    return f"RAY_ADDRESS={os.environ.get('RAY_ADDRESS', '')!r} (from the environment)"
 
 
 class RayBackend:

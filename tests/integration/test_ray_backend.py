@@ -184,3 +184,11 @@ def test_ray_options_without_the_ray_backend_are_refused(tmp_path):
         emoeval.score(_manifest(tmp_path), metrics=["text_distinct_n"], num_workers=2)
     with pytest.raises(RunConfigError, match="unknown backend"):
         emoeval.score(_manifest(tmp_path), metrics=["text_distinct_n"], backend="dask")
+
+
+def test_an_unreachable_cluster_is_named_by_where_its_address_came_from(monkeypatch):
+    from emoeval.runner.ray_backend import _address_source
+
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.9:6379")
+    assert _address_source(None) == "RAY_ADDRESS='10.0.0.9:6379' (from the environment)"
+    assert _address_source("ray://head:10001") == "'ray://head:10001'"
