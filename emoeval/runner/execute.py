@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from emoeval.artifacts import save_artifacts
 from emoeval.errors import EmoevalError, RunConfigError, SampleInputError
 from emoeval.metric import CorpusMetric, Metric, SampleMetric, SampleScore
-from emoeval.runner.backends import Backend, LocalBackend, Session
+from emoeval.runner.backends import Backend, LocalBackend, LocalSession, Session
 from emoeval.runner.draws import CorpusDraws
 from emoeval.runner.keys import (
     SCORE_RECORD_FORMAT,
@@ -130,13 +130,16 @@ class Runner:
         from emoeval.context import ScoringContext
         from emoeval.results import Results, results_frame
 
-        context = ScoringContext(self.pool, self.cache)  # the driver's: corpus metrics' setup runs here
         rows_of = RowBuilder(
             run_id=self.run_id, config_hash=self.config_hash, created_at=self.created_at, bootstrap=self.bootstrap
         )
         rows: list[dict[str, Any]] = []
         clock = time.perf_counter()
         session = self.backend.session(self.pool, self.cache)
+        # corpus metrics' setup runs on the driver: in the local session's context (one set of decoding threads),
+        # else in a context of its own
+        own_context = not isinstance(session, LocalSession)
+        context = ScoringContext(self.pool, self.cache) if own_context else session.context
         try:
             for entry in entries:
                 provenance = Provenance.of(entry.metric, self.pool)
@@ -153,7 +156,8 @@ class Runner:
             backend_record = session.record()
         finally:
             session.close()
-            context.close()
+            if own_context:
+                context.close()
         # $EMOEVAL_CACHE_MAX_SIZE: least recently used entries go (the driver prunes, never a Ray worker)
         pruned = self.cache.prune_to_limit() if self.cache is not None else None
         table = results_frame(rows)
