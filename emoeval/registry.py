@@ -17,6 +17,7 @@ the closest registered names.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -49,10 +50,6 @@ class Registered:
         return f"{dist.name} {dist.version}" if dist is not None else "unknown distribution"
 
 
-#: entry points by group, for one state of the import path (see :func:`_path_state`)
-_ENTRY_POINTS: dict[tuple[str, tuple[Any, ...]], tuple[EntryPoint, ...]] = {}
-
-
 def _path_state() -> tuple[Any, ...]:
     """The import path and each folder's modification time: a package installed or a folder added changes it."""
     import sys
@@ -67,16 +64,17 @@ def _path_state() -> tuple[Any, ...]:
     return tuple(state)
 
 
+@functools.lru_cache(maxsize=8)  # a few groups, each under the current import-path state
+def _scan(group: str, path_state: tuple[Any, ...]) -> tuple[EntryPoint, ...]:
+    """The installed entry points of ``group``; ``path_state`` (:func:`_path_state`) only keys the memo."""
+    return tuple(entry_points(group=group))
+
+
 def _entries(group: str) -> dict[str, Registered]:
     # Scanning every installed distribution costs ~25 ms, and a run looks names up dozens of times (a warm run
     # spent ~1 s here): scan once per group and import-path state.
-    key = (group, _path_state())
-    if key not in _ENTRY_POINTS:
-        for stale in [k for k in _ENTRY_POINTS if k[0] == group]:  # one state per group is kept
-            del _ENTRY_POINTS[stale]
-        _ENTRY_POINTS[key] = tuple(entry_points(group=group))
     found: dict[str, Registered] = {}
-    for entry in _ENTRY_POINTS[key]:
+    for entry in _scan(group, _path_state()):
         if entry.name in found and found[entry.name].entry_point.value != entry.value:
             raise EmoevalError(
                 f"two packages register {entry.name!r} in {group}: {found[entry.name].provider} "
