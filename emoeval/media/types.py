@@ -3,12 +3,12 @@
 A *modality* is a registered media type, and so is every *part* of a sample (its output, a reference, the
 dialogue context, a transcript, a talking-face clip's audio...). Media types are discovered through the
 entry-point group ``emoeval.media``, exactly like metrics and reference models, so a package adds one — a
-``signal`` type for ECG/EEG, a ``video`` type — without touching emoeval:
+``gaze`` type for eye tracking, a ``video`` type — without touching emoeval:
 
 .. code-block:: toml
 
     [project.entry-points."emoeval.media"]
-    signal = "my_package.media:SignalMedia"
+    gaze = "my_package.media:GazeMedia"
 
 A media type is a small class (no state; instances are created by the registry) with:
 
@@ -20,10 +20,11 @@ A media type is a small class (no state; instances are created by the registry) 
 - :meth:`MediaType.content_hash` — the sha256 that identifies the content in every cache key (files: their
   bytes, streamed, regular files within the size limit only — :mod:`emoeval.media.files`);
 - ``suffixes`` — file suffixes that belong to this media (a ``<system>/<emotion>/<file>`` folder is read by them);
-- ``display`` — how the HTML report shows a part: ``image``, ``audio``, ``text``, ``turns`` or ``file`` (a link).
+- ``display`` — how the HTML report shows a part: ``image``, ``audio``, ``signal`` (plotted excerpts), ``text``,
+  ``turns`` or ``file`` (a link).
 
-Built-ins: ``face`` (images), ``speech`` (audio), ``text`` (a response), ``turns`` (a dialogue history, the
-``context`` column).
+Built-ins: ``face`` (images), ``speech`` (audio), ``signal`` (physiological recordings), ``text`` (a response),
+``turns`` (a dialogue history, the ``context`` column).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any, ClassVar, Literal
 from emoeval.errors import ManifestError, SampleInputError
 
 PartKind = Literal["file", "text", "turns"]
-Display = Literal["image", "audio", "text", "turns", "file"]
+Display = Literal["image", "audio", "signal", "text", "turns", "file"]
 #: what a part holds: a file, a text, or dialogue turns
 PartValue = Path | str | tuple[str, ...]
 
@@ -138,6 +139,27 @@ class SpeechMedia(FileMedia):
     summary: ClassVar[str] = "a speech recording"
 
 
+class SignalMedia(FileMedia):
+    """Physiological recordings (ECG, EDA, respiration, EEG...): multichannel time series with a sampling rate and
+    channel names/types (:mod:`emoeval.media.signal`). A ``.npy`` file's JSON sidecar (``<stem>.json``, its rate
+    and channels) is part of its content: the hash covers both."""
+
+    name: ClassVar[str] = "signal"
+    display: ClassVar[Display] = "signal"
+    suffixes: ClassVar[frozenset[str]] = frozenset({".npz", ".npy", ".edf", ".bdf", ".mat"})
+    summary: ClassVar[str] = "a physiological recording (ECG, EDA, respiration, EEG; .npz/.npy/.csv/EDF/BDF/.mat)"
+
+    def content_hash(self, value: PartValue) -> str:
+        from emoeval.media.files import file_sha256
+
+        path = Path(str(value))
+        digest = file_sha256(path, self.name)
+        sidecar = path.with_suffix(".json")
+        if path.suffix.lower() != ".json" and sidecar.is_file():
+            digest = hashlib.sha256(f"{digest}:{file_sha256(sidecar, self.name)}".encode()).hexdigest()
+        return digest
+
+
 class TextMedia(MediaType):
     """A text held in the manifest cell itself (a response, a transcript, a reference response)."""
 
@@ -191,6 +213,7 @@ __all__ = [
     "MediaType",
     "PartKind",
     "PartValue",
+    "SignalMedia",
     "SpeechMedia",
     "TextMedia",
     "TurnsMedia",

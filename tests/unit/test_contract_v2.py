@@ -1,7 +1,7 @@
 """The metric contract v2 from a plug-in author's side: a new modality, declared inputs, parameters as data,
 cache keys that cannot go stale, labels and configs, and the conformance kit.
 
-The plug-in below lives only in this test: a ``signal`` media type (multichannel ``.npy`` time series) and a
+The plug-in below lives only in this test: a ``tremor`` media type (multichannel ``.npy`` time series) and a
 metric on it, installed through entry points exactly as a third-party package would install them.
 """
 
@@ -23,7 +23,7 @@ from emoeval.errors import RunConfigError
 from emoeval.testing import check_metric
 
 PLUGIN = '''
-"""A third-party plug-in: a `signal` modality and a metric on it (test-only)."""
+"""A third-party plug-in: a `tremor` modality (accelerometer traces) and a metric on it (test-only)."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +37,7 @@ SCALE = 1.0  # edited by a test: the implementation hash must notice
 
 class SignalMedia(FileMedia):
     """Multichannel time series stored as .npy (never unpickled)."""
-    name = "signal"
+    name = "tremor"
     suffixes = frozenset({".npy"})
     summary = "a multichannel signal"
 
@@ -57,21 +57,21 @@ class SignalPower(SampleMetric):
 
     **Range and direction.** power in [0, ∞), no direction; difference in (-∞, ∞), no direction.
 
-    **Needs.** A ``signal`` output; optionally a ``baseline`` column holding another signal file.
+    **Needs.** A ``tremor`` output; optionally a ``baseline`` column holding another signal file.
 
     **Source.** A test plug-in.
     """
 
     spec = MetricSpec(
         name="signal_power",
-        modality="signal",
+        modality="tremor",
         scope="sample",
         outputs=(
             Output("power", higher_is_better=None, range=(0.0, float("inf"))),
             Output("difference", higher_is_better=None, range=(float("-inf"), float("inf"))),
         ),
         version="0.1",
-        inputs=(Input("baseline", media="signal", required=False),),
+        inputs=(Input("baseline", media="tremor", required=False),),
         summary="mean signal power",
         citation="test plug-in",
     )
@@ -101,7 +101,7 @@ class SignalPower(SampleMetric):
 
 ENTRY_POINTS = """
 [emoeval.media]
-signal = sigplugin:SignalMedia
+tremor = sigplugin:SignalMedia
 
 [emoeval.metrics]
 signal_power = sigplugin:SignalPower
@@ -143,7 +143,7 @@ def _signals(tmp_path: Path) -> pd.DataFrame:
                 {
                     "sample_id": f"{system}/{i}",
                     "system": system,
-                    "modality": "signal",
+                    "modality": "tremor",
                     "path": f"signals/{path.name}",
                     "baseline": f"signals/{baseline.name}",  # declared by the metric: read as a signal part
                     "group": str(i),
@@ -287,7 +287,7 @@ def test_metric_labels_with_parameters_on_the_command_line_and_in_a_config_file(
     )
     assert bad.exit_code == 1 and "unknown parameter(s) gamma; signal_power takes exponent, gain" in bad.output
     listing = runner.invoke(main, ["metrics", "signal_power"])
-    assert "param gain: any (default 1.0)" in listing.output and "inputs: baseline:signal (optional)" in listing.output
+    assert "param gain: any (default 1.0)" in listing.output and "inputs: baseline:tremor (optional)" in listing.output
 
 
 def test_a_model_parameter_accepts_only_models_of_its_role():

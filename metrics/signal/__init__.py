@@ -1,0 +1,1 @@
+"""Physiological-signal metrics (ECG, EDA, respiration, EEG): plausibility, fidelity, diversity, emotion content."""
