@@ -54,8 +54,13 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
     from emoeval.samples import AUDIO_SUFFIXES, IMAGE_SUFFIXES, TEXT_SUFFIXES, read_manifest
 
     suffixes = {"face": IMAGE_SUFFIXES, "speech": AUDIO_SUFFIXES, "text": TEXT_SUFFIXES}.get(modality)
-    if suffixes is None:
-        raise RunConfigError(f"reference sets of {modality!r} samples are not supported (face, speech or text)")
+    if suffixes is None:  # another file media type (signal, a plug-in's): the suffixes it registers
+        from emoeval.registry import get_media_type, media_type_names
+
+        media = get_media_type(modality) if modality in media_type_names() else None
+        if media is None or media.kind != "file" or not media.suffixes:
+            raise RunConfigError(f"reference sets of {modality!r} samples are not supported (no file suffixes known)")
+        suffixes = media.suffixes
     root = Path(real).expanduser()
     if not root.exists():
         raise RunConfigError(f"the reference set {root} does not exist; give a folder of real {modality} or a manifest")

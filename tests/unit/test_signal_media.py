@@ -70,3 +70,16 @@ def test_the_content_hash_covers_a_sidecar(tmp_path):
     before = media.content_hash(tmp_path / "z.npy")
     (tmp_path / "z.json").write_text(json.dumps({"sampling_rate": 200}))
     assert media.content_hash(tmp_path / "z.npy") != before
+
+
+def test_a_reference_folder_of_signals_is_read_by_the_media_types_suffixes(tmp_path):
+    from emoeval.errors import RunConfigError
+    from emoeval.metrics.reference_set import reference_items
+
+    (tmp_path / "calm").mkdir()
+    write_npz(tmp_path / "calm" / "a.npz", np.zeros((1, 10)), 10.0)
+    np.save(tmp_path / "b.npy", np.zeros(10))
+    (tmp_path / "notes.txt").write_text("not a signal")
+    assert reference_items(tmp_path, "signal") == [(tmp_path / "b.npy", None), (tmp_path / "calm" / "a.npz", "calm")]
+    with pytest.raises(RunConfigError, match="'turns' samples are not supported"):
+        reference_items(tmp_path, "turns")
