@@ -360,7 +360,11 @@ def test_loading_dnsmos_offline_starts_no_onnxruntime_telemetry(tmp_path):
 def _manifest(folder: Path) -> Path:
     """One face, one recording (with a transcript, so intelligibility runs) and two dialogue responses (with a
     reference reply, so the reference-based text metrics run; two, so the corpus ones have something to
-    compare), from the shipped demo data, with absolute paths."""
+    compare), from the shipped demo data, with absolute paths; and one simulated physiological recording
+    (neurokit2's models, emoeval.simulated_signals), so the signal metrics and neurokit2 run under the guard."""
+    from emoeval.media.signal import write_npz
+    from emoeval.simulated_signals import simulate_peripheral
+
     rows = list(csv.DictReader((DEMO / "manifest.csv").open(newline="", encoding="utf-8")))
     face = next(r for r in rows if r["modality"] == "face")
     speech = next(r for r in rows if r["modality"] == "speech")
@@ -374,10 +378,19 @@ def _manifest(folder: Path) -> Path:
         row["reference"] = generic[row["group"]]
     manifest = folder / "manifest.csv"
     folder.mkdir(parents=True, exist_ok=True)
+    recording = simulate_peripheral("rest", seed=0, duration=30)
+    signal_path = write_npz(folder / "simulated_rest.npz", recording.data, recording.rate, recording.channels)
+    signal = {key: "" for key in rows[0]} | {
+        "sample_id": "simulated_signal",
+        "system": "simulated_physiology",
+        "modality": "signal",
+        "path": str(signal_path),
+        "target_emotion": "calm",
+    }
     with manifest.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=[*rows[0].keys(), "transcript"])
         writer.writeheader()
-        writer.writerows([face, speech, *texts])
+        writer.writerows([face, speech, *texts, signal])
     return manifest
 
 
@@ -405,9 +418,13 @@ def offline_run(tmp_path_factory: pytest.TempPathFactory):
 def test_scoring_with_every_default_metric_attempts_no_connection(offline_run):
     run, report, _ = offline_run
     assert run.returncode == 0 and report is not None, f"the scoring child failed:\n{run.stderr[-4000:]}"
-    assert {"speech_dnsmos", "speech_intelligibility", "face_emotion_accuracy", "text_emotion_accuracy"} <= set(
-        report["expected"]
-    ), report["expected"]
+    assert {
+        "speech_dnsmos",
+        "speech_intelligibility",
+        "face_emotion_accuracy",
+        "text_emotion_accuracy",
+        "signal_plausibility",
+    } <= set(report["expected"]), report["expected"]
     assert report["with_values"] == report["expected"], (
         f"default metrics without a value: {sorted(set(report['expected']) - set(report['with_values']))}; "
         f"errors: {report['errors']}"
