@@ -74,7 +74,7 @@ RULES: tuple[SignatureRule, ...] = (
     # mode collapse (metrics/emotion_diversity.py: COLLAPSE_BELOW = 0.5)
     *(
         SignatureRule("mode collapse", f"{m}_emotion_diversity", sub_metric, what, "below", COLLAPSE_BELOW, 1.0)
-        for m in ("face", "speech", "text")
+        for m in ("face", "speech", "text", "signal")
         for sub_metric, what in (("vendi_ratio", "Vendi ratio"), ("diversity_ratio", "distance ratio"))
     ),
     # lost intensity: the recognizer barely sees the target emotion (chance for a 7-label recognizer ≈ 0.14)

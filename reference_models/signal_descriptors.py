@@ -3,12 +3,13 @@
 Each model reads a recording (:func:`emoeval.media.signal.read_signal`), takes the channels of the types it
 describes and returns a float64 vector whose entries :data:`DESCRIPTOR_NAMES` names:
 
-- ``signal-descriptors-ecg``: heart_rate, rmssd, sdnn, lf_hf, beat_consistency (of the first ``ecg`` channel);
+- ``signal-descriptors-ecg``: heart_rate, rmssd, sdnn, beat_consistency (of the first ``ecg`` channel; LF/HF
+  is reported by ``signal_plausibility`` where defined, but kept out of the vector);
 - ``signal-descriptors-eda``: eda_tonic, scr_rate, scr_amplitude (first ``eda`` channel);
 - ``signal-descriptors-rsp``: rsp_rate, rsp_amplitude (first ``rsp`` channel);
 - ``signal-descriptors-eeg``: relative δ θ α β γ power and log10 total 1–45 Hz power (means over the ``eeg``
   channels), frontal alpha asymmetry, aperiodic slope (mean over channels);
-- ``signal-descriptors-peripheral``: ecg ‖ eda ‖ rsp (10 values).
+- ``signal-descriptors-peripheral``: ecg ‖ eda ‖ rsp (9 values).
 
 A recording without a needed channel type, too short for its descriptors (:data:`MIN_SECONDS`), or on which a
 descriptor cannot be computed gives a per-sample error naming the file — never a NaN. The vectors serve as the
@@ -30,7 +31,8 @@ from emoeval.reference_models.store import ModelCard
 
 #: descriptor names of each channel type's block, in vector order
 BLOCKS: dict[str, tuple[str, ...]] = {
-    "ecg": ("heart_rate", "rmssd", "sdnn", "lf_hf", "beat_consistency"),
+    # LF/HF is left out of the vector: undefined below about a minute, unreliable below two (Task Force 1996)
+    "ecg": ("heart_rate", "rmssd", "sdnn", "beat_consistency"),
     "eda": ("eda_tonic", "scr_rate", "scr_amplitude"),
     "rsp": ("rsp_rate", "rsp_amplitude"),
     "eeg": (
@@ -70,7 +72,7 @@ def block_descriptors(signal: Any, block: str) -> dict[str, float]:
             f"{where}: {signal.duration:.1f} s is too short for {block} descriptors (at least {MIN_SECONDS[block]:g} s)"
         )
     if block == "ecg":
-        return physio.ecg_descriptors(channels[0], signal.rate, where)
+        return physio.ecg_descriptors(channels[0], signal.rate, where)  # lf_hf only where defined
     if block == "eda":
         return physio.eda_descriptors(channels[0], signal.rate, where)
     if block == "rsp":

@@ -3,15 +3,16 @@
 Pure functions on one channel (a float array) and its sampling rate. ECG, EDA and respiration go through
 neurokit2's processing pipelines (Makowski et al. 2021, imported lazily), EEG through scipy's Welch estimate:
 
-- **ECG** (:func:`ecg_descriptors`): ``nk.ecg_process`` (its default cleaning and R-peak detector) →
-  ``heart_rate`` (bpm, mean of the instantaneous rate), ``rmssd`` and ``sdnn`` (ms, ``nk.hrv_time``),
-  ``lf_hf`` (``nk.hrv_frequency``, Task Force 1996 bands LF 0.04–0.15 Hz, HF 0.15–0.4 Hz; the Task Force
-  asks for ≥ 2 min for LF, so on shorter recordings read it as indicative) and ``beat_consistency`` — the mean
-  Pearson correlation of each beat (−0.25 s … +0.4 s around its R peak) with the average beat: how detectable
-  and regular the QRS complexes are (near 1 for a clean ECG, low for noise or a smeared complex;
-  cf. the template-matching quality index of Orphanidou et al. 2015). :func:`beat_template` gives the average
-  beat, and :func:`template_correlation` compares two of them (QRS morphology against a reference).
-- **EDA** (:func:`eda_descriptors`): ``nk.eda_process`` (cvxEDA-free default: a high-pass phasic split) →
+- **ECG** (:func:`ecg_descriptors`): ``nk.ecg_clean`` and ``nk.ecg_peaks`` with artefact correction (the steps
+  of ``nk.ecg_process`` that find R peaks) → ``heart_rate`` (bpm, from the mean RR interval), ``rmssd`` and
+  ``sdnn`` (ms, ``nk.hrv_time``), ``lf_hf`` (``nk.hrv_frequency``, Task Force 1996 bands LF 0.04–0.15 Hz, HF
+  0.15–0.4 Hz; the Task Force asks for ≥ 2 min for LF; on recordings too short for any LF estimate it is left
+  out) and ``beat_consistency`` — the mean Pearson correlation of each beat (−0.25 s … +0.4 s around its R peak)
+  with the average beat: how detectable and regular the QRS complexes are (near 1 for a clean ECG, low for
+  noise or a smeared complex; cf. the template-matching quality index of Orphanidou et al. 2015).
+  :func:`beat_template` gives the average beat, and :func:`template_correlation` compares two of them (QRS
+  morphology against a reference).
+- **EDA** (:func:`eda_descriptors`): ``nk.eda_process`` (its default cleaning and phasic/tonic split) →
   ``eda_tonic`` (µS, mean tonic level), ``scr_rate`` (responses per minute) and ``scr_amplitude`` (µS, mean
   amplitude of the responses; 0 without any).
 - **Respiration** (:func:`rsp_descriptors`): ``nk.rsp_process`` → ``rsp_rate`` (breaths per minute, mean) and
@@ -97,17 +98,19 @@ def _finite(values: dict[str, float], where: str) -> dict[str, float]:
 
 
 def ecg_peaks(ecg: np.ndarray, rate: float, where: str = "ECG") -> tuple[np.ndarray, np.ndarray]:
-    """(cleaned ECG, R-peak indices) by neurokit2's default pipeline."""
+    """(cleaned ECG, R-peak indices): the first two steps of ``nk.ecg_process`` (``ecg_clean``, then
+    ``ecg_peaks`` with artefact correction), without its wave delineation, which costs most of its time."""
     nk = _nk()
     try:
         with _quiet():
-            signals, info = nk.ecg_process(np.asarray(ecg, dtype=np.float64), sampling_rate=rate)
+            cleaned = nk.ecg_clean(nk.signal_sanitize(np.asarray(ecg, dtype=np.float64)), sampling_rate=rate)
+            _, info = nk.ecg_peaks(ecg_cleaned=cleaned, sampling_rate=rate, correct_artifacts=True)
     except Exception as exc:  # neurokit2 raises bare ValueErrors/IndexErrors on unusable input
         raise SampleInputError(f"{where}: ECG processing failed ({exc})") from None
     peaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
     if peaks.size < 4:
         raise SampleInputError(f"{where}: fewer than 4 R peaks detected; is this an ECG channel?")
-    return signals["ECG_Clean"].to_numpy(dtype=np.float64), peaks
+    return np.asarray(cleaned, dtype=np.float64), peaks
 
 
 def beat_template(ecg_clean: np.ndarray, peaks: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +129,7 @@ def template_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ecg_descriptors(ecg: np.ndarray, rate: float, where: str = "ECG") -> dict[str, float]:
-    """heart_rate, rmssd, sdnn, lf_hf and beat_consistency of one ECG channel (module docstring)."""
+    """heart_rate, rmssd, sdnn, beat_consistency and, when defined, lf_hf of one ECG channel (module docstring)."""
     nk = _nk()
     clean, peaks = ecg_peaks(ecg, rate, where)
     rr_ms = np.diff(peaks) / rate * 1000.0
@@ -139,16 +142,19 @@ def ecg_descriptors(ecg: np.ndarray, rate: float, where: str = "ECG") -> dict[st
         raise SampleInputError(f"{where}: HRV analysis failed ({exc})") from None
     beats, template = beat_template(clean, peaks, rate)
     consistency = float(np.mean([template_correlation(beat, template) for beat in beats])) if len(beats) else math.nan
-    return _finite(
+    values = _finite(
         {
             "heart_rate": float(60000.0 / np.mean(rr_ms)),
             "rmssd": float(time_domain["HRV_RMSSD"].iloc[0]),
             "sdnn": float(time_domain["HRV_SDNN"].iloc[0]),
-            "lf_hf": float(frequency["HRV_LFHF"].iloc[0]),
             "beat_consistency": consistency,
         },
         where,
     )
+    lf_hf = float(frequency["HRV_LFHF"].iloc[0])
+    if math.isfinite(lf_hf):  # undefined on short recordings (no LF cycle): left out, never a NaN
+        values["lf_hf"] = lf_hf
+    return values
 
 
 def eda_descriptors(eda: np.ndarray, rate: float, where: str = "EDA") -> dict[str, float]:
