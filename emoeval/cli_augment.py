@@ -38,7 +38,8 @@ def _named(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option(
     "--features",
     help="Reference model(s) whose frozen outputs are the features, joined by '+' (default per modality: face "
-    "fer-mini-xception-features, speech whisper-tiny-en-encoder+speech-prosody-functionals, text all-minilm-l6-v2).",
+    "fer-mini-xception-features, speech whisper-tiny-en-encoder+speech-prosody-functionals, text all-minilm-l6-v2, "
+    "signal signal-descriptors-peripheral).",
 )
 @click.option(
     "--group-by",

@@ -25,7 +25,7 @@ from emoeval.reports.augmentation import (
 )
 from emoeval.reports.breakdown import ConfusionMatrix, EmotionTable, confusion_matrices, emotion_tables
 from emoeval.reports.distributions import CorpusSummary, Distribution, corpus_summaries, sample_distributions
-from emoeval.reports.gallery import Gallery, attach_media, find_samples, select_gallery
+from emoeval.reports.gallery import Gallery, attach_media, find_samples, select_gallery, signal_sources
 from emoeval.reports.header import Header, build_header
 from emoeval.reports.leaderboard import Leaderboard, build_leaderboards
 from emoeval.reports.media import MediaEncoder, MediaSettings, embedded_totals
@@ -180,7 +180,8 @@ def build_report_data(
             prosody, prosody_note = prosody_examples(
                 chosen, table, results_dir=results_dir, run=results.run, limit=options.prosody_plots
             )
-        gallery = attach_media(chosen, encoder)
+        signals = signal_sources(samples, results.run, results_dir=results_dir)  # signal drawings' mean spectra
+        gallery = attach_media(chosen, encoder, signals=signals)
     items, file_notes = ([], []) if results_dir is None else load_analysis_files(results_dir, skip=skip_files)
     found = build_analyses([*items, *analysis_items(analyses)])
     found = Analyses(found.calibrations, found.comparisons, found.metas, tuple(file_notes))

@@ -942,7 +942,7 @@ def augmentation_section(
     any_flagged = any(row.base == MEMORISATION and row.sub == "dcr" and row.label for row in rows)
     texts: dict[str, dict[str, str]] = {}
     media_note = ""
-    if any_flagged and per_set > 0 and modality not in ("face", "speech"):
+    if any_flagged and per_set > 0 and modality not in ("face", "speech", "signal"):
         texts, media_note = _set_texts(run, results_dir, label_set)
     synthetic = [s.name for s in sets if s.role == "synthetic"] or in_order(
         row.system for row in rows if row.base in (FIDELITY, CLASS_BALANCE, LABEL_NOISE)
@@ -976,7 +976,7 @@ def attach_flagged_media(section: AugmentationSection, encoder: MediaEncoder) ->
     from emoeval.reports.gallery import Gallery, GalleryCell, GalleryItem, attach_media
 
     shown = [item for flagged in section.flagged for item in flagged.items[: flagged.shown]]
-    files = [item for item in shown if item.modality in ("face", "speech")]
+    files = [item for item in shown if item.modality in ("face", "speech", "signal")]
     if not files:
         return section
     items = tuple(

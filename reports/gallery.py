@@ -10,6 +10,12 @@ How bad a sample is (:func:`badness_scores`): for each metric output used (``wor
 output that has a direction), the sample's percentile rank among all scored samples, oriented so that 1 is the
 worst value; a sample the metric could not score counts as 1. A sample's badness is the mean over the outputs
 it has. Percentile ranks put outputs on different scales (cosine, dB, MOS) on one footing.
+
+Physiological recordings (``signal`` samples) are drawn (:meth:`~emoeval.reports.media.MediaEncoder.signal`):
+the first seconds of each channel and its spectrum, over the mean spectrum of the sample's system (all its
+recordings in the manifest, not only those shown) and of the run's reference set when it names one
+(:func:`signal_sources`: the ``real_system`` of a metric, else a signal metric's ``real`` set, else its
+``emotion_reference`` set).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from emoeval.reports.formatting import as_float, as_text
 from emoeval.reports.leaderboard import MODALITY_ORDER
-from emoeval.reports.media import MediaEncoder, MediaRef
+from emoeval.reports.media import MediaEncoder, MediaRef, SpectrumSet, mean_spectra
 from emoeval.reports.rows import direction, emotion_order, headline, in_order, sample_rows
 
 if TYPE_CHECKING:
@@ -311,37 +317,163 @@ def select_gallery(
     )
 
 
-def attach_media(gallery: Gallery, encoder: MediaEncoder, *, workers: int | None = None) -> Gallery:
-    """The gallery with each item's output and reference encoded (images and recordings; text needs none).
+@dataclass(frozen=True)
+class SignalSources:
+    """The recordings behind the mean spectra of a gallery's signal drawings: every recording of each system in
+    the manifest (``systems``), and the reference set's (``reference``, described by ``reference_name``; empty
+    when the run names none). ``reference_systems`` are systems of the run that are the reference set."""
+
+    systems: Mapping[str, tuple[Path, ...]]
+    reference: tuple[Path, ...] = ()
+    reference_name: str = ""
+    reference_systems: frozenset[str] = frozenset()
+
+
+_TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet", ".pq"})
+
+
+def reference_recordings(source: str | Path, *, base: Path | None = None) -> list[Path]:
+    """The signal files of a reference set named in run.json: a folder's files with a signal suffix (any depth,
+    sorted; a fitted probe's folder holds none), or a table's ``path``/``file`` column (rows of another
+    ``modality`` left out, relative paths against the table's folder). A relative ``source`` is tried as given,
+    then against ``base`` (the results folder) and its parent. Nothing (an empty list) when it cannot be read."""
+    import pandas as pd
+
+    from emoeval.media.types import SignalMedia
+
+    raw = Path(str(source)).expanduser()
+    candidates = [raw]
+    if base is not None and not raw.is_absolute():
+        candidates += [Path(base) / raw, Path(base).parent / raw]
+    root = next((path for path in candidates if path.exists()), None)
+    if root is None:
+        return []
+    if root.is_dir():
+        return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SignalMedia.suffixes)
+    suffix = root.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        return [root] if suffix in SignalMedia.suffixes else []
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(root, dtype=str, keep_default_na=False)
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = pd.read_json(root, lines=True, dtype=False)
+        else:
+            frame = pd.read_parquet(root)
+    except (OSError, ValueError):
+        return []
+    lowered = {str(column).lower(): column for column in frame.columns}
+    column = lowered.get("path", lowered.get("file"))
+    if column is None:
+        return []
+    modality = lowered.get("modality")
+    paths = []
+    for row in frame.to_dict(orient="records"):
+        if modality is not None and str(row.get(modality) or "signal") != "signal":
+            continue
+        cell = as_text(row.get(column))
+        if cell:
+            path = Path(cell).expanduser()
+            paths.append(path if path.is_absolute() else root.parent / path)
+    return paths
+
+
+def signal_sources(
+    samples: Sequence[Sample] | None, run: Mapping[str, Any], *, results_dir: str | Path | None = None
+) -> SignalSources | None:
+    """Where the gallery's signal drawings take their mean spectra from (None without signal samples).
+
+    The reference set, first found: the samples of the systems a metric uses as its ``real_system`` (run.json),
+    else the ``real`` set of a metric reading signals, else the ``emotion_reference`` set of one (a labelled set
+    of real recordings; a fitted probe's folder has no recordings)."""
+    from emoeval.reports.signatures import reference_systems
+
+    signals = [s for s in samples or () if s.modality == "signal" and isinstance(s.path, Path)]
+    if not signals:
+        return None
+    systems: dict[str, list[Path]] = {}
+    for sample in signals:
+        systems.setdefault(sample.system, []).append(sample.path)  # type: ignore[arg-type]
+    references = reference_systems(run) & set(systems)
+    base = Path(results_dir) if results_dir is not None else None
+    if references:
+        paths = [path for system in sorted(references) for path in systems[system]]
+        name = f"reference system {', '.join(sorted(references))}"
+        return SignalSources({k: tuple(v) for k, v in systems.items()}, tuple(paths), name, frozenset(references))
+    records = [
+        record
+        for record in ((run.get("config") or {}).get("metrics") or [])
+        if isinstance(record, Mapping) and record.get("modality") == "signal"
+    ]
+    for param in ("real", "emotion_reference"):
+        for record in records:
+            value = (record.get("params") or {}).get(param)
+            found = reference_recordings(value, base=base) if value else []
+            if found:
+                return SignalSources({k: tuple(v) for k, v in systems.items()}, tuple(found), f"{param} {value}")
+    return SignalSources({k: tuple(v) for k, v in systems.items()})
+
+
+def attach_media(
+    gallery: Gallery, encoder: MediaEncoder, *, workers: int | None = None, signals: SignalSources | None = None
+) -> Gallery:
+    """The gallery with each item's output and reference encoded (images, recordings and signal drawings; text
+    needs none).
 
     Files are encoded on ``workers`` threads (default: the number of CPUs, at most 4; the encoders run in C
-    without the GIL); the result does not depend on their number."""
+    without the GIL); the result does not depend on their number. A signal sample's drawing shows its
+    system's and the reference set's mean spectra from ``signals`` (:func:`signal_sources`); without it,
+    only the sample's own spectrum."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    jobs: list[tuple[str, str]] = []
+    drawn = ("face", "speech", "signal")
+    jobs: list[tuple[str, str, str]] = []
     for cell in gallery.cells:
         for item in cell.items:
             if item.modality in ("face", "speech"):
-                jobs += [(item.modality, path) for path in (item.path, item.reference_path) if path]
+                jobs += [(item.modality, path, "") for path in (item.path, item.reference_path) if path]
+            elif item.modality == "signal":
+                jobs += [("signal", item.path, item.system)] if item.path else []
+                jobs += [("signal", item.reference_path, "")] if item.reference_path else []
+    count = max(1, workers or min(4, os.cpu_count() or 1))
+    spectra: dict[str, SpectrumSet | None] = {}
+    reference: SpectrumSet | None = None
+    if signals is not None and any(job[0] == "signal" for job in jobs):
+        limit = encoder.settings.signal_psd_files
+        wanted = sorted({system for kind, _, system in jobs if kind == "signal" and system})
+        wanted = [system for system in wanted if system not in signals.reference_systems]
 
-    def encode(job: tuple[str, str]) -> MediaRef:
-        modality, path = job
+        sources = signals
+
+        def system_mean(system: str) -> SpectrumSet | None:
+            return mean_spectra(sources.systems.get(system, ()), "system mean", limit=limit)
+
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            means = list(pool.map(system_mean, wanted))
+        spectra = dict(zip(wanted, means, strict=True))
+        if signals.reference:
+            reference = mean_spectra(signals.reference, "reference mean", limit=limit)
+
+    def encode(job: tuple[str, str, str]) -> MediaRef:
+        modality, path, system = job
+        if modality == "signal":
+            return encoder.signal(Path(path), system=spectra.get(system), reference=reference if system else None)
         return encoder.image(Path(path)) if modality == "face" else encoder.audio(Path(path))
 
     unique = list(dict.fromkeys(jobs))  # a file shown twice (a shared reference) is encoded once
-    count = workers or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
+    with ThreadPoolExecutor(max_workers=count) as pool:
         encoded = dict(zip(unique, pool.map(encode, unique), strict=True))
     cells = []
     for cell in gallery.cells:
         items = []
         for item in cell.items:
-            if item.modality not in ("face", "speech"):
+            if item.modality not in drawn:
                 items.append(item)
                 continue
-            output = encoded.get((item.modality, item.path)) if item.path else None
-            reference = encoded.get((item.modality, item.reference_path)) if item.reference_path else None
-            items.append(replace(item, output=output, reference=reference))
+            own = item.system if item.modality == "signal" else ""
+            output = encoded.get((item.modality, item.path, own)) if item.path else None
+            reference_ref = encoded.get((item.modality, item.reference_path, "")) if item.reference_path else None
+            items.append(replace(item, output=output, reference=reference_ref))
         cells.append(replace(cell, items=tuple(items)))
     return replace(gallery, cells=tuple(cells))

