@@ -146,8 +146,8 @@ class SignalMedia(FileMedia):
 
     name: ClassVar[str] = "signal"
     display: ClassVar[Display] = "signal"
-    suffixes: ClassVar[frozenset[str]] = frozenset({".npz", ".npy", ".edf", ".bdf", ".mat"})
-    summary: ClassVar[str] = "a physiological recording (ECG, EDA, respiration, EEG; .npz/.npy/.csv/EDF/BDF/.mat)"
+    suffixes: ClassVar[frozenset[str]] = frozenset({".npz", ".npy"})
+    summary: ClassVar[str] = "a physiological recording (ECG, EDA, respiration, EEG; .npz, or .npy with a sidecar)"
 
     def content_hash(self, value: PartValue) -> str:
         from emoeval.media.files import file_sha256
