@@ -43,7 +43,6 @@ the ceiling against which a generator's arousal/valence accuracy reads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +73,8 @@ from emoeval.reference_models.emotion_probe import (
     EmotionProbeModel,
     LabelledItem,
     ProbeSettings,
+    _cell,
+    _first,
     read_labelled_set,
 )
 from emoeval.reference_models.store import ModelCard
@@ -100,20 +101,6 @@ _CITATION = (
     "probe on physiological features as in Koelstra et al. 2012 (DEAP, IEEE TAC 3(1)) and Schmidt et al. 2018 "
     "(WESAD, ICMI); arousal/valence classes: Russell 1980, Russell & Mehrabian 1977"
 )
-
-
-def _first(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
-    lowered = {column.lower(): column for column in columns}
-    return next((lowered[c] for c in candidates if c in lowered), None)
-
-
-def _cell(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    return text or None
 
 
 def read_signal_reference(
