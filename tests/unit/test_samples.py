@@ -394,7 +394,7 @@ def test_bad_modality_raises(tmp_path):
     message = str(info.value)
     assert "row 2" in message
     assert "'video'" in message
-    assert "face, speech, text" in message
+    assert "face, signal, speech, text" in message
 
 
 @pytest.mark.parametrize("missing", REQUIRED_COLUMNS)
@@ -774,7 +774,9 @@ def test_typed_part_columns_become_parts_of_their_media(tmp_path):
     assert sample.part("frames") == Part("face", tmp_path / "img" / "a.png")
     assert sample.part("context") == Part("turns", ("hi", "how are you"))
     assert sample.text == "hello" and sample.output == "hello"
-    with pytest.raises(ManifestError, match=r"'video' is not a registered media type.*face, speech, text, turns"):
+    with pytest.raises(
+        ManifestError, match=r"'video' is not a registered media type.*face, signal, speech, text, turns"
+    ):
         samples_from_records([{"sample_id": "a", "system": "s", "modality": "text", "text": "x", "v:video": "v.mp4"}])
-    with pytest.raises(ManifestError, match="'signal' is not a registered media type"):
-        samples_from_records([{"sample_id": "a", "system": "s", "modality": "signal", "path": "x.npy"}])
+    with pytest.raises(ManifestError, match="'gaze' is not a registered media type"):
+        samples_from_records([{"sample_id": "a", "system": "s", "modality": "gaze", "path": "x.npy"}])
