@@ -59,6 +59,9 @@ SPEECH_SMOOTHED_BELOW = 0.75
 BLAND_BELOW = 0.8
 #: few emotion words: half the human replies' emotion-word variety (metrics/text/richness.py)
 EMOTION_WORDS_BELOW = 0.5
+#: over-smoothed physiological signals: half the reference's power above its 90 % spectral edge frequency, in the
+#: ECG/PPG/EEG/EMG channels (metrics/signal/spectral.py); a held-out simulated set gives 0.99, a 2 Hz low-pass < 0.01
+SIGNAL_SMOOTHED_BELOW = 0.5
 #: lost intensity: the recognizer gives the target less than 0.3 (chance for a 7-label recognizer ≈ 0.14)
 MUTED_BELOW = 0.3
 #: poor controllability: Spearman ρ of requested vs measured intensity below 0.3 (a knob that does nothing: 0)
@@ -131,6 +134,17 @@ RULES: tuple[SignatureRule, ...] = (
     ),
     SignatureRule(
         "over-smoothing", "text_richness", "lexical_richness_ratio", "lexical richness ratio", "below", 0.8, 1.0
+    ),
+    # over-smoothed signals (metrics/signal/spectral.py): the lowest high-frequency power ratio of the channel types
+    # with fast detail (a generator that rounds off QRS complexes or drops EEG beta/gamma)
+    SignatureRule(
+        "over-smoothing",
+        "signal_spectral_distance",
+        "hf_power_ratio",
+        "high-frequency power ratio",
+        "below",
+        SIGNAL_SMOOTHED_BELOW,
+        1.0,
     ),
     SignatureRule(
         "over-smoothing",

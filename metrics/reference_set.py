@@ -511,6 +511,55 @@ class KernelDistanceMetric(FeatureSetMetric):
         return {"kid": result.mean, "kid_std": result.std}
 
 
+class PRDCMetric(FeatureSetMetric):
+    """Precision / recall / density / coverage (Naeem et al. 2020) against the reference part (outputs precision,
+    recall, density, coverage). Needs more than ``nearest_k`` vectors on each side (NaN otherwise, with a note).
+    Subclasses set ``spec`` and the embedder default."""
+
+    def __init__(
+        self,
+        *,
+        embedder: str,
+        real: str | Path | None = None,
+        real_system: str | None = None,
+        by_emotion: bool = False,
+        nearest_k: int = 5,
+    ) -> None:
+        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
+        if nearest_k < 1:
+            raise ValueError(f"{self.spec.name}: nearest_k must be at least 1, got {nearest_k}")
+        self.nearest_k = nearest_k
+
+    def _part(self, key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+        from emoeval.metrics.distribution import nearest_neighbour_radii
+
+        if key not in self._parts:
+            rows = self._reference_features(key)
+            radii = nearest_neighbour_radii(rows, self.nearest_k) if len(rows) > self.nearest_k else None
+            self._parts[key] = (rows, radii)
+        return self._parts[key]
+
+    def compute(self, states: Sequence[np.ndarray], *, emotion: str | None = None) -> dict[str, float]:
+        import numpy as np
+
+        from emoeval.metrics.distribution import prdc
+
+        reference, radii = self._part(self._reference_key(emotion))
+        if radii is None or len(states) <= self.nearest_k:
+            return self._nan()
+        return prdc(reference, np.asarray(states, dtype=np.float64), k=self.nearest_k, real_radii=radii)
+
+    def corpus_warnings(self, states: Sequence[Any], *, emotion: str | None = None) -> list[str]:
+        notes = super().corpus_warnings(states, emotion=emotion)
+        reference, radii = self._part(self._reference_key(emotion))
+        if radii is None or len(states) <= self.nearest_k:
+            notes.append(
+                f"{self.label}: {len(states)} system and {len(reference)} reference items; PRDC needs more than "
+                f"nearest_k={self.nearest_k} on each side"
+            )
+        return notes
+
+
 __all__ = [
     "FID_MIN_IMAGES",
     "EmotionState",
@@ -518,6 +567,7 @@ __all__ = [
     "FrechetMetric",
     "KernelDistanceMetric",
     "MatchedReferenceMetric",
+    "PRDCMetric",
     "ReferenceSetMetric",
     "reference_items",
 ]

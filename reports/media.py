@@ -14,10 +14,10 @@ the drawing is a few kilobytes, so it is embedded in both modes: one row per cha
 ``signal_channels``; name and type written beside it) with the first ``signal_seconds`` of the trace (a min/max
 envelope where there are more samples than pixels, so QRS spikes and fast SCR onsets survive), and beside it the
 channel's log power spectral density (Welch, :func:`log_psd`) on a log-frequency axis over the band where that
-channel type carries its information (:data:`SIGNAL_BANDS`). The sample's spectrum is drawn over its system's
-mean spectrum and, when the run names a reference set, the reference set's mean spectrum (grey): a generator
-whose spectra sit off the reference's shows it at a glance. Means are over at most ``signal_psd_files``
-recordings per set (:func:`mean_spectra`).
+channel type carries its information (:data:`emoeval.functional.spectral.SPECTRUM_BANDS`). The sample's spectrum
+is drawn over its system's mean spectrum and, when the run names a reference set, the reference set's mean
+spectrum (grey): a generator whose spectra sit off the reference's shows it at a glance. Means are over at most
+``signal_psd_files`` recordings per set (:func:`mean_spectra`).
 
 A file that is missing or cannot be decoded gives a :class:`MediaRef` with no ``src`` and a ``note`` saying
 why; the report shows the note instead of the player.
@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from emoeval.functional.spectral import SEGMENT_SECONDS, band_grid, band_of, cell_edges
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,23 +145,10 @@ def audio_clip(path: Path, settings: MediaSettings) -> tuple[bytes, float, float
 
 # -- physiological signals --------------------------------------------------------------------------------------
 
-#: per channel type, the band (Hz) its spectrum panel shows: where that signal carries its information (ECG: from
-#: the heart rate to the QRS energy; PPG: pulse and harmonics; EDA, respiration, temperature: below 2 Hz; EEG:
-#: delta to low gamma; EMG: its surface band)
-SIGNAL_BANDS: Mapping[str, tuple[float, float]] = {
-    "ecg": (0.5, 40.0),
-    "ppg": (0.5, 10.0),
-    "eda": (0.05, 2.0),
-    "rsp": (0.05, 2.0),
-    "eeg": (1.0, 45.0),
-    "emg": (10.0, 200.0),
-    "temp": (0.05, 1.0),
-    "misc": (0.1, 50.0),
-}
-#: frequencies per spectrum, log-spaced over the channel type's band
-PSD_POINTS = 48
-#: Welch segment length in seconds: 20 s resolves 0.05 Hz, the slow EDA and breathing rhythms
-PSD_SEGMENT_S = 20.0
+#: the spectrum panel of a channel shows its type's band (:data:`emoeval.functional.spectral.SPECTRUM_BANDS`, where
+#: that signal carries its information) on the grid the spectral metrics read (48 log-spaced frequencies); a Welch
+#: segment of 20 s resolves 0.05 Hz, the slow EDA and breathing rhythms
+PSD_SEGMENT_S = SEGMENT_SECONDS
 #: decades of log-PSD a spectrum panel spans at most (a flat channel's zero power would squash the rest)
 PSD_DECADES = 8.0
 SIGNAL_WIDTH = 320
@@ -176,17 +165,14 @@ _XML_INVALID = str.maketrans({code: "?" for code in (*range(0x00, 0x09), 0x0B, 0
 
 
 def psd_grid(kind: str) -> np.ndarray:
-    """The frequencies (Hz) a spectrum of a ``kind`` channel is drawn at: :data:`PSD_POINTS` log-spaced over its
-    band in :data:`SIGNAL_BANDS` (``misc`` for an unknown type).
+    """The frequencies (Hz) a spectrum of a ``kind`` channel is drawn at: the grid of the spectral metrics
+    (:func:`emoeval.functional.spectral.band_grid`, ``misc`` for an unknown type).
 
     >>> grid = psd_grid("ecg")
     >>> len(grid), float(grid[0]), float(grid[-1])
     (48, 0.5, 40.0)
     """
-    import numpy as np
-
-    low, high = SIGNAL_BANDS.get(kind, SIGNAL_BANDS["misc"])
-    return np.geomspace(low, high, PSD_POINTS)
+    return band_grid(kind)
 
 
 def log_psd(x: np.ndarray, rate: float, grid: np.ndarray) -> np.ndarray:
@@ -216,9 +202,7 @@ def log_psd(x: np.ndarray, rate: float, grid: np.ndarray) -> np.ndarray:
     tiny = np.finfo(np.float64).tiny
     # cells without a bin (low frequencies, short recordings): interpolated in log frequency, as the axis is drawn
     curve = np.interp(np.log10(grid), np.log10(freqs[1:]), np.log10(np.maximum(power[1:], tiny)))
-    logs = np.log(grid)
-    half = (logs[1] - logs[0]) / 2 if grid.size > 1 else 0.0
-    edges = np.exp(np.concatenate([[logs[0] - half], (logs[:-1] + logs[1:]) / 2, [logs[-1] + half]]))
+    edges = cell_edges(grid)
     cell = np.searchsorted(edges, freqs[1:], side="right") - 1  # the DC bin belongs to no cell
     inside = (cell >= 0) & (cell < grid.size)
     counts = np.bincount(cell[inside], minlength=grid.size)
@@ -394,7 +378,7 @@ def signal_svg(
         top = _TOP + row * _ROW
         low_y, high_y = top + 13.0, top + _ROW - 4.0
         name, kind = recording.channels[row], recording.types[row]
-        band = SIGNAL_BANDS.get(kind, SIGNAL_BANDS["misc"])
+        band = band_of(kind)
         body.append(
             f'<text x="{_TRACE_X[0] + 2:.0f}" y="{top + 10:.0f}" font-size="9" fill="#444">'
             f"{_xml_text(name)} · {_xml_text(kind)}</text>"

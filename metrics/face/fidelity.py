@@ -11,21 +11,21 @@ Fréchet and kernel computations) lives in :mod:`emoeval.metrics.reference_set`,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from emoeval.metric import MetricSpec, Output
 from emoeval.metrics.reference_set import (
     FID_MIN_IMAGES,
-    FeatureSetMetric,
     FrechetMetric,
     KernelDistanceMetric,
+    PRDCMetric,
     reference_items,
 )
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 _INF = math.inf
 INCEPTION = "fid-inception-v3"
@@ -191,7 +191,7 @@ class FaceKID(KernelDistanceMetric):
         )
 
 
-class FacePRDC(FeatureSetMetric):
+class FacePRDC(PRDCMetric):
     """Precision, recall, density and coverage of a system's images against a reference set (Inception space).
 
     **Meaning.** Around each real image's Inception feature (as for ``face_fd``) lies a ball reaching its
@@ -245,27 +245,9 @@ class FacePRDC(FeatureSetMetric):
         by_emotion: bool = False,
         nearest_k: int = 5,
     ) -> None:
-        super().__init__(embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion)
-        self.nearest_k = nearest_k
-
-    def _part(self, key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-        from emoeval.metrics.distribution import nearest_neighbour_radii
-
-        if key not in self._parts:
-            rows = self._reference_features(key)
-            radii = nearest_neighbour_radii(rows, self.nearest_k) if len(rows) > self.nearest_k else None
-            self._parts[key] = (rows, radii)
-        return self._parts[key]
-
-    def compute(self, states: Sequence[np.ndarray], *, emotion: str | None = None) -> dict[str, float]:
-        import numpy as np
-
-        from emoeval.metrics.distribution import prdc
-
-        reference, radii = self._part(self._reference_key(emotion))
-        if radii is None or len(states) <= self.nearest_k:
-            return self._nan()
-        return prdc(reference, np.asarray(states, dtype=np.float64), k=self.nearest_k, real_radii=radii)
+        super().__init__(
+            embedder=embedder, real=real, real_system=real_system, by_emotion=by_emotion, nearest_k=nearest_k
+        )
 
 
 __all__ = [

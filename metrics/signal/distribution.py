@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from emoeval.metric import MetricSpec, Output
 from emoeval.metrics.reference_set import FrechetMetric, KernelDistanceMetric
+from emoeval.metrics.signal._sets import SameLength
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,8 +32,10 @@ DESCRIPTORS = "signal-descriptors-peripheral"
 EMBEDDER_ROLE = "signal-embedder"
 
 
-class ReferenceStandardised:
+class ReferenceStandardised(SameLength):
     """Mixin for a reference-set metric: features z-scored with the reference set's per-dimension mean and sd.
+    Every vector must have the reference set's length (:class:`~emoeval.metrics.signal._sets.SameLength`: an
+    embedder with a block per channel, such as ``signal-spectrum``, gives other lengths for other layouts).
 
     The reference rows are buffered during :meth:`setup`, their mean and sd computed, and only then handed (scaled)
     to the metric's own reference statistics; system vectors are scaled in :meth:`compute` (copies of one state

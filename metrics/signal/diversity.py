@@ -9,12 +9,13 @@ from typing import ClassVar
 
 from emoeval.metric import MetricSpec
 from emoeval.metrics.emotion_diversity import COLLAPSE_BELOW, DIVERSITY_OUTPUTS, EmotionDiversityMetric
+from emoeval.metrics.signal._sets import SameLength
 
 EMBEDDER = "signal-descriptors-peripheral"
 EMBEDDER_ROLE = "signal-embedder"
 
 
-class SignalEmotionDiversity(EmotionDiversityMetric):
+class SignalEmotionDiversity(SameLength, EmotionDiversityMetric):
     """Mode collapse per emotion: how varied a system's recordings of each target emotion are, against real ones.
 
     **Meaning.** Within each target emotion, the spread of the system's recordings in the ``embedder``'s
