@@ -848,7 +848,9 @@ class EmotionProbeModel(ReferenceModel, EmotionRecognizer):
         settings: ProbeSettings | None = None,
         source: str = "",
     ) -> tuple[EmotionProbe, list[tuple[LabelledItem, str]], list[LabelledItem]]:
-        """Fit a probe on ``items``: (probe, dropped items with the reason, items used, in order)."""
+        """Fit a probe on ``items``: (probe, dropped items with the reason, items used, in order). An item a
+        model fails on, or whose features are not all finite (NaN would reach the solver), is dropped with the
+        reason."""
         settings = settings or cls.default_settings
         per_model = {name: context.outputs(name, [item.item for item in items]) for name in cls.requires}
         keep: list[int] = []
@@ -857,8 +859,15 @@ class EmotionProbeModel(ReferenceModel, EmotionRecognizer):
             failure = next(
                 (outputs[index] for outputs in per_model.values() if isinstance(outputs[index], SampleInputError)), None
             )
+            nonfinite = [
+                name
+                for name, outputs in per_model.items()
+                if failure is None and not np.isfinite(np.asarray(outputs[index], dtype=np.float64)).all()
+            ]
             if failure is not None:
                 dropped.append((item, str(failure)))
+            elif nonfinite:
+                dropped.append((item, f"{', '.join(nonfinite)} gave non-finite values"))
             else:
                 keep.append(index)
         if not keep:

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from emoeval.errors import ManifestError, RunConfigError, SampleInputError
+from emoeval.errors import ManifestError, SampleInputError
 from emoeval.functional.affect_classes import (
     AROUSAL,
     CLASSES,
@@ -275,30 +275,10 @@ class _SignalEmotionProbe(EmotionProbeModel):
         settings: ProbeSettings | None = None,
         source: str = "",
     ) -> tuple[EmotionProbe, list[tuple[LabelledItem, str]], list[LabelledItem]]:
-        """The probe of :meth:`EmotionProbeModel.fit`, its report extended with the arousal and valence scores of
-        its cross-validation (:func:`affect_cross_validation`). An item whose descriptors are not all finite (a
-        recording too short for a frequency-domain HRV measure, say) is dropped with the reason, like an item the
-        descriptors fail on."""
-        per_model = {name: context.outputs(name, [item.item for item in items]) for name in cls.requires}
-        keep, skipped = [], []
-        for index, item in enumerate(items):
-            bad = [
-                name
-                for name, outputs in per_model.items()
-                if not isinstance(outputs[index], SampleInputError)
-                and not np.isfinite(np.asarray(outputs[index], dtype=np.float64)).all()
-            ]
-            if bad:
-                skipped.append((item, f"{', '.join(bad)} gave non-finite values"))
-            else:
-                keep.append(item)
-        if not keep:
-            raise RunConfigError(f"no item of the emotion reference set {source} could be used: {skipped[0][1]}")
-        probe, dropped, used = super().fit(keep, context, settings=settings, source=source)
-        if skipped:
-            dropped = [*skipped, *dropped]
-            reasons = [f"{item.item}: {reason}" for item, reason in skipped]
-            probe = replace(probe, training={**probe.training, "dropped": [*reasons, *probe.training["dropped"]]})
+        """The probe of :meth:`EmotionProbeModel.fit` (which drops items with non-finite descriptors, such as a
+        recording too short for a frequency-domain HRV measure), its report extended with the arousal and valence
+        scores of its cross-validation (:func:`affect_cross_validation`)."""
+        probe, dropped, used = super().fit(items, context, settings=settings, source=source)
         cv = probe.report.get("cross_validation")
         if cv:
             affect = affect_cross_validation([item.label for item in used], cv["labels"], cv["oof_probabilities"])

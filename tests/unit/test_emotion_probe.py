@@ -286,3 +286,49 @@ def test_a_probe_model_reads_through_the_one_recognizer_interface():
     (legacy,) = model.recognize(Context(), [5])
     p, e = split_recognition(legacy, len(probe.labels))
     assert np.array_equal(p, readings[1].probabilities) and np.array_equal(e, readings[1].embedding)
+
+
+def test_fitting_drops_items_whose_features_are_not_finite_and_names_them():
+    """Any probe (here a speech probe on two feature blocks), not only the signal one: a NaN feature would reach
+    the solver (scikit-learn refuses it, and the whole fit would stop)."""
+    from types import SimpleNamespace
+
+    from emoeval.errors import SampleInputError
+    from emoeval.reference_models.emotion_probe import EmotionProbeModel, LabelledItem
+
+    x, y, speakers = _data(seed=5)
+    x[3, 7] = np.inf  # one item's second block
+
+    class Probe(EmotionProbeModel):
+        card = SPEECH_PROBE_CARD
+        requires = ("emb", "func")
+        modality = "speech"
+
+    class Context:
+        def model(self, name):
+            return SimpleNamespace(fingerprint=f"fp-{name}")
+
+        def outputs(self, name, items):
+            columns = {"emb": slice(0, 6), "func": slice(6, 9)}[name]
+            rows = [int(item.removeprefix("text ")) for item in items]
+            return [SampleInputError("unreadable") if i == 0 else x[i, columns] for i in rows]
+
+    items = [
+        LabelledItem(label=label, path=f"text {index}", speaker=speaker)
+        for index, (label, speaker) in enumerate(zip(y, speakers, strict=True))
+    ]
+    probe, dropped, used = Probe.fit(items, Context(), source="ref.csv")
+    assert [(item.path, reason) for item, reason in dropped] == [
+        ("text 0", "unreadable"),
+        ("text 3", "func gave non-finite values"),
+    ]
+    assert [item.path for item in used] == [f"text {i}" for i in range(len(y)) if i not in (0, 3)]
+    reference = fit_probe(
+        _split(np.delete(x, [0, 3], axis=0)),
+        _blocks(),
+        list(np.delete(np.array(y), [0, 3])),
+        list(np.delete(np.array(speakers), [0, 3])),
+        name=SPEECH_PROBE_CARD.name,
+        cross_validation=False,
+    )
+    np.testing.assert_allclose(probe.predict_proba(x[[1, 2]]), reference.predict_proba(x[[1, 2]]), atol=1e-12)
