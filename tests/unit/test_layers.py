@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: folder on disk -> the package it is installed as (pyproject's package-dir mapping)
 FOLDERS = {"emoeval": "emoeval", "reference_models": "emoeval.reference_models", "reports": "emoeval.reports"}
 #: modules of the application layer: they put the report writer behind the CLI, the demo and ``emoeval.report``
-APPLICATION = {"emoeval", "emoeval.cli", "emoeval.demo", "emoeval.cli_augment"}
+APPLICATION = {"emoeval", "emoeval.cli", "emoeval.demo", "emoeval.cli_augment", "emoeval.cli_generate"}
 #: the augmentation study (``emoeval.augment``, ``emoeval augment``) is an application of the metrics layer, not a
 #: metric the runner finds through entry points: its two entry points may import it, and nothing else of metrics
 STUDY_ENTRY_POINTS = {"emoeval", "emoeval.cli_augment"}
