@@ -20,6 +20,11 @@ test (a fixture argument wins over the marker, the marker over the command line)
   string), plus any manifest column (``reference`` may be an array too, ``target_emotion``, ``group``...). Arrays
   are written to the session's temporary folder as PNG / 16-bit WAV. Models load once per session and the
   output cache is shared, so a second test scoring the same outputs reads them back.
+- ``emoeval_generate(prompts, generator, **options) -> GenerationRun`` — runs a generator spec (``module:function``,
+  ``cmd:...``, an ``http://`` endpoint, or a Python callable) over a prompt set with
+  :func:`emoeval.generation.generate` (options: ``warmup``, ``repeat``, ``timeout``, ``limits``, ``out``...; the
+  outputs go to the session's temporary folder unless ``out`` is given). ``run.manifest`` is what
+  ``emoeval_score`` scores; ``run.results`` (latency, real-time factor, memory) is what ``emoeval_gate`` gates.
 - ``emoeval_gate(results, baseline=None, policy=None, systems=None) -> GateResult`` — the verdicts of
   ``emoeval gate`` against the baseline; fails the test with the table of regressed outputs. With
   ``--emoeval-update-baseline`` it writes ``results`` as the new baseline and passes.
@@ -39,6 +44,7 @@ import pytest
 
 if TYPE_CHECKING:
     from emoeval.gate.result import GateResult
+    from emoeval.generation.run import GenerationRun
     from emoeval.reference_models.base import ModelPool
     from emoeval.results import Results
 
@@ -184,6 +190,25 @@ def emoeval_score(request: pytest.FixtureRequest) -> Callable[..., Results]:
     return score
 
 
+@pytest.fixture
+def emoeval_generate(request: pytest.FixtureRequest) -> Callable[..., GenerationRun]:
+    """Run a generator over a prompt set (see the module docstring); its cost table joins the session's report."""
+    session = _session(request)
+
+    def generate(prompts: Any, generator: Any, **options: Any) -> GenerationRun:
+        from emoeval.generation import generate as run_generator
+
+        out = options.pop("out", None)
+        if out is None:
+            out = session.folder / f"generation_{session.materialised:04d}"
+            session.materialised += 1
+        run = run_generator(prompts, generator, out, **options)
+        session.scored.append(run.results)
+        return run
+
+    return generate
+
+
 # -- gating -----------------------------------------------------------------------------------------------------------
 
 
@@ -250,4 +275,4 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"emoeval: report of {len(state.scored)} scoring(s) in {target}")
 
 
-__all__ = ["IN_MEMORY_KINDS", "emoeval_gate", "emoeval_score", "materialise"]
+__all__ = ["IN_MEMORY_KINDS", "emoeval_gate", "emoeval_generate", "emoeval_score", "materialise"]

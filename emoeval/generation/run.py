@@ -51,7 +51,7 @@ from emoeval.errors import RunConfigError, SampleInputError
 from emoeval.generation.adapters import Generator, Limits, load_generator
 from emoeval.generation.outputs import Output, is_text_modality, store_output
 from emoeval.generation.requests import Request, read_requests
-from emoeval.generation.timing import CallRecord, summarise
+from emoeval.generation.timing import CallRecord, summarise_with_draws
 from emoeval.stats.aggregate import BootstrapSettings
 
 if TYPE_CHECKING:
@@ -373,13 +373,14 @@ def _results(
 ) -> Results:
     """The ``generation_cost`` results table and its run record."""
     from emoeval.results import Results, results_frame
+    from emoeval.runner.draws import CorpusDraws
 
     run_id = f"gen-{uuid.uuid4().hex[:12]}"
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    params = json.dumps(
-        {k: v for k, v in json.loads(json.dumps(asdict(settings), default=str)).items() if k != "prompts_sha256"},
-        sort_keys=True,
-    )
+    # the measuring instrument's parameters: what must match for two runs' costs to compare (the generator and
+    # the prompts are what a comparison varies: they are in run.json, not here)
+    measured = {"warmup": settings.warmup, "repeat": settings.repeat, "timeout": settings.timeout}
+    params = json.dumps({**measured, "limits": asdict(settings.limits)}, sort_keys=True)
     config_hash = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode()).hexdigest()[:16]
     common = {
         "run_id": run_id,
@@ -387,7 +388,7 @@ def _results(
         "metric": METRIC,
         "metric_version": METRIC_VERSION,
         "params": params,
-        "model": f"generator:{adapter.kind}",
+        "model": None,  # the generator is the system measured, not a model of the measurement
         "model_sha256": None,
         "emoeval_version": version,
         "config_hash": config_hash,
@@ -444,7 +445,12 @@ def _results(
                     "warning": warning or None,
                 }
             )
-    for name, estimate in summarise(records, boot).items():
+    estimates, draws = summarise_with_draws(records, boot)
+    corpus_draws = {
+        (METRIC, settings.system, None, name): CorpusDraws("bootstrap", estimates[name].value, values)
+        for name, values in draws.items()
+    }
+    for name, estimate in estimates.items():
         rows.append(
             {
                 **common,
@@ -481,7 +487,7 @@ def _results(
         "environment": software(settings.limits),
         "metrics": [{"name": METRIC, "version": METRIC_VERSION, "outputs": SAMPLE_OUTPUTS}],
     }
-    return Results(table=results_frame(rows), run=run)
+    return Results(table=results_frame(rows), run=run, corpus_draws=corpus_draws)
 
 
 __all__ = ["CALLS", "MANIFEST", "METRIC", "OUTPUTS", "GenerationRun", "GenerationSettings", "generate", "hardware"]

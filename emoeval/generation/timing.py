@@ -92,17 +92,20 @@ def _grouped(records: Sequence[CallRecord]) -> list[dict[str, np.ndarray]]:
     return groups
 
 
-def summarise(records: Sequence[CallRecord], settings: BootstrapSettings | None = None) -> dict[str, Estimate]:
-    """The summary statistics of a system's measured calls with percentile bootstrap intervals over requests
-    (module docstring); ``n`` = the number of calls behind each value. Empty without records."""
+def summarise_with_draws(
+    records: Sequence[CallRecord], settings: BootstrapSettings | None = None
+) -> tuple[dict[str, Estimate], dict[str, np.ndarray]]:
+    """:func:`summarise` and the bootstrap draws behind each interval (what ``emoeval gate`` compares with)."""
     settings = settings or BootstrapSettings()
     if not records:
-        return {}
+        return {}, {}
     groups = _grouped(records)
     counts = {timing: sum(int(g[timing].size) for g in groups) for timing in (*TIMINGS, "peak_rss_mb")}
+    names = list(_statistics(groups))
 
     def compute(indices: Any) -> dict[str, float]:
-        return _statistics([groups[i] for i in indices])
+        found = _statistics([groups[i] for i in indices])
+        return {name: found.get(name, math.nan) for name in names}  # a resample may lack a timing: NaN, dropped
 
     if settings.intervals and len(groups) >= 2:
         point, draws = corpus_bootstrap_draws(
@@ -118,13 +121,16 @@ def summarise(records: Sequence[CallRecord], settings: BootstrapSettings | None 
             else (math.nan, math.nan)
         )
         source = next((t for t in TIMINGS if name.startswith(t.removesuffix("_s"))), None)
-        n = (
-            counts[source]
-            if source is not None
-            else counts["peak_rss_mb" if name == "peak_rss_max_mb" else "latency_s"]
-        )
-        estimates[name] = Estimate(value=value, ci_low=low, ci_high=high, n=n)
-    return estimates
+        if source is None:
+            source = "peak_rss_mb" if name == "peak_rss_max_mb" else "latency_s"
+        estimates[name] = Estimate(value=value, ci_low=low, ci_high=high, n=counts[source])
+    return estimates, draws
 
 
-__all__ = ["PERCENTILES", "TIMINGS", "CallRecord", "summarise", "summary_names"]
+def summarise(records: Sequence[CallRecord], settings: BootstrapSettings | None = None) -> dict[str, Estimate]:
+    """The summary statistics of a system's measured calls with percentile bootstrap intervals over requests
+    (module docstring); ``n`` = the number of calls behind each value. Empty without records."""
+    return summarise_with_draws(records, settings)[0]
+
+
+__all__ = ["PERCENTILES", "TIMINGS", "CallRecord", "summarise", "summarise_with_draws", "summary_names"]

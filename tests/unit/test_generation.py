@@ -365,3 +365,39 @@ def test_the_generate_command_runs_a_command_generator_and_scores_its_outputs(tm
     assert again.exit_code == 0, again.output
     calls = (tmp_path / "run" / "calls.jsonl").read_text().splitlines()
     assert len(calls) == 1 + 8  # one warm-up, eight measured calls; the resumed run had nothing to do
+
+
+def _sleeper(seconds: float):
+    def generator(request: dict) -> str:
+        time.sleep(seconds)
+        return "ok"
+
+    generator.__qualname__ = f"sleep_{seconds}"
+    return generator
+
+
+def test_latency_is_gated_with_a_margin(tmp_path):
+    from emoeval.gate import run_gate
+
+    policy = {"outputs": ["generation_cost/latency_p50_s"], "default_margin": {"rel": 0.5}}
+    base = generate(_prompts(12), _sleeper(0.01), tmp_path / "base", repeat=2, n_bootstrap=500).folder
+    slower = generate(_prompts(12), _sleeper(0.05), tmp_path / "slow", repeat=2, n_bootstrap=500).folder
+    same = generate(_prompts(12), _sleeper(0.01), tmp_path / "same", repeat=2, n_bootstrap=500).folder
+    verdicts = {
+        name: {v.sub_metric: v.verdict for v in run_gate(folder, base, policy=policy).verdicts}
+        for name, folder in (("slower", slower), ("same", same))
+    }
+    assert verdicts["slower"] == {"latency_p50_s": "regressed"}
+    assert verdicts["same"] == {"latency_p50_s": "equivalent"}
+
+
+def test_the_pytest_fixture_runs_a_generator_spec_scores_and_gates_it(tmp_path, emoeval_generate, emoeval_score):
+    from emoeval.gate import run_gate
+
+    module = tmp_path / "responder.py"
+    module.write_text("def reply(request):\n    return 'sorry to hear you are ' + request['target_emotion']\n")
+    run = emoeval_generate(_prompts(6), f"{module}:reply", repeat=2, n_bootstrap=100)
+    scored = emoeval_score(run.manifest, metrics=["text_distinct_n"], n_bootstrap=20)
+    assert scored.systems().query("sub_metric == 'distinct_1'").n.tolist() == [6]
+    itself = run_gate(run.results, run.results, policy={"outputs": ["generation_cost/rtf_p50", "generation_cost"]})
+    assert [v.sub_metric for v in itself.verdicts] == ["latency_p50_s"]  # text: no audio, no real-time factor
