@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,7 +126,7 @@ def request_from_record(
         path = Path(str(reference)).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-        reference = str(path)
+        reference = os.path.normpath(path)  # "prompts/../demo/x.jpg" → "demo/x.jpg", links kept
     else:
         reference = None
     text = record.get("text")
@@ -178,8 +179,8 @@ def requests_from_records(
 def read_requests(
     source: str | Path | pd.DataFrame | Sequence[Mapping[str, Any]], *, label_set: str | None = None
 ) -> list[Request]:
-    """Read a prompt set (CSV, JSONL, Parquet, a DataFrame or a list of dicts); relative ``reference`` paths
-    resolve against the file's folder."""
+    """Read a prompt set (CSV, JSONL, Parquet, a DataFrame or a list of dicts; ``example:faces``, ``example:speech``
+    or ``example:dialogue`` for a shipped one); relative ``reference`` paths resolve against the file's folder."""
     import pandas as pd
 
     if isinstance(source, pd.DataFrame):
@@ -187,6 +188,10 @@ def read_requests(
         return requests_from_records(records, source="prompt set (DataFrame)", label_set=label_set)
     if not isinstance(source, str | Path):
         return requests_from_records(list(source), source="prompt set (records)", label_set=label_set)
+    if isinstance(source, str) and source.startswith("example:"):  # a shipped prompt set
+        from emoeval.generation.examples import example_prompts
+
+        source = example_prompts(source.removeprefix("example:"))
     path = Path(source).expanduser()
     if not path.is_file():
         raise ManifestError(f"prompt set not found: {path}")

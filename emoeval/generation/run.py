@@ -346,6 +346,8 @@ def _write_manifest(folder: Path, requests: Sequence[Request], calls: Sequence[d
             "modality": request.modality,
             **({"text": first["text"]} if is_text_modality(request.modality) else {"path": first["path"]}),
         }
+        if request.text is not None:  # what was to be said: the intelligibility metrics' transcript
+            row["transcript" if request.modality == "speech" else "prompt"] = request.text
         for name in ("target_emotion", "intensity", "reference", "group"):
             value = getattr(request, name)
             if value is not None:
