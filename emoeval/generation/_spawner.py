@@ -5,8 +5,10 @@ request per line on stdin and answers one JSON line on stdout. Why a separate pr
 of the process a command is started from in the command's peak resident memory (``ru_maxrss`` keeps the high
 water mark of the pre-``exec`` copy), so commands started from the harness — hundreds of MB with NumPy and pandas
 loaded — would all report at least that much. Started from this process (a few MB), a command's peak is its own,
-or at least what a trivial command reports when started from here (``floor_kb``). It also times the command
-from just before the fork to its exit, so the harness's own work is not in the latency.
+or at least what a trivial command reports when started from here (``floor_kb``). Commands start with
+``posix_spawn`` (a vfork and exec, in their own session), or with fork when a memory cap (``RLIMIT_AS``) must be
+set in the child. It also times the command from just before the start to its exit, so the harness's own work
+is not in the latency, and kills the command's process group at the timeout.
 
 Standard library only; it must not import emoeval (that would make it large again).
 """
@@ -17,21 +19,29 @@ import os
 import resource
 import signal
 import sys
-import threading
 import time
 
-FLOOR_KB = float("nan")
+#: the floor of each way of starting a command (True: forked, for a memory cap; False: posix_spawn)
+FLOOR_KB: dict = {}
+DEVNULL = -1
 
 
-def _floor_kb() -> float:
-    """The peak a trivial command (``true``) reports when started from here: the least any command can report
-    (the resident part of this process the fork copies). NaN when ``true`` cannot be run."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.execvp("true", ["true"])
-        finally:
-            os._exit(127)
+def _floor_kb(forked: bool) -> float:
+    """The peak a trivial command (``true``) reports when started from here the same way (fork, or posix_spawn):
+    the least any command can report (the part of this process the start copies or borrows). NaN when ``true``
+    cannot be run."""
+    try:
+        if forked:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.execvp("true", ["true"])
+                finally:
+                    os._exit(127)
+        else:
+            pid = os.posix_spawnp("true", ["true"], os.environ)
+    except OSError:
+        return float("nan")
     _, status, usage = os.wait4(pid, 0)
     return float(usage.ru_maxrss) if os.waitstatus_to_exitcode(status) == 0 else float("nan")
 
@@ -40,44 +50,69 @@ def _run(order: dict) -> dict:
     out = os.open(order["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     err = os.open(order["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # the child: its own session (a timeout kills its process group), limits, files, then exec
+    if not order.get("memory_bytes"):  # posix_spawn (vfork and exec): the fast path
+        try:
+            pid = os.posix_spawnp(
+                order["argv"][0],
+                order["argv"],
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, DEVNULL, 0),
+                    (os.POSIX_SPAWN_DUP2, out, 1),
+                    (os.POSIX_SPAWN_DUP2, err, 2),
+                ],
+                setsid=True,  # its own session: a timeout kills its process group
+            )
+        except OSError as exc:
+            os.close(out)
+            os.close(err)
+            return {"status": 127, "error": f"cannot run {order['argv'][0]!r}: {exc}", "timed_out": False}
+    else:
+        pid = os.fork()
+    if pid == 0:  # the forked child (a memory cap): its own session, the limit, files, then exec
         try:
             os.setsid()
             if order.get("memory_bytes"):
                 cap = int(order["memory_bytes"])
                 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
+            os.dup2(DEVNULL, 0)
             os.dup2(out, 1)
             os.dup2(err, 2)
-            os.execvpe(order["argv"][0], order["argv"], order["env"])
+            os.execvp(order["argv"][0], order["argv"])  # this process's environment: the harness set it
         except OSError as exc:
             os.write(2, f"cannot run {order['argv'][0]!r}: {exc}\n".encode())
             os._exit(127)
     os.close(out)
     os.close(err)
-    found: dict = {}
+    expired = []
 
-    def reap() -> None:
-        _, status, usage = os.wait4(pid, 0)
-        found.update(status=os.waitstatus_to_exitcode(status), maxrss_kb=usage.ru_maxrss)
-        found["wall_s"] = time.perf_counter() - start
-
-    waiter = threading.Thread(target=reap, daemon=True)
-    waiter.start()
-    waiter.join(order.get("timeout"))
-    timed_out = waiter.is_alive()
-    if timed_out:
+    def expire(signum: int, frame: object) -> None:  # the timeout: kill the command's whole process group
+        expired.append(True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        waiter.join()
-    return {**found, "timed_out": timed_out, "floor_kb": FLOOR_KB}
+
+    timeout = order.get("timeout")
+    if timeout:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, float(timeout))
+    try:
+        _, status, usage = os.wait4(pid, 0)  # resumed after the handler (PEP 475) until the child is gone
+    finally:
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, 0.0)
+    return {
+        "status": os.waitstatus_to_exitcode(status),
+        "maxrss_kb": usage.ru_maxrss,
+        "wall_s": time.perf_counter() - start,
+        "timed_out": bool(expired),
+        "floor_kb": FLOOR_KB[bool(order.get("memory_bytes"))],
+    }
 
 
 def main() -> None:
-    global FLOOR_KB
-    FLOOR_KB = _floor_kb()
+    global DEVNULL
+    FLOOR_KB.update({False: _floor_kb(forked=False), True: _floor_kb(forked=True)})
+    DEVNULL = os.open(os.devnull, os.O_RDONLY)
     for line in sys.stdin:
         try:
             answer = _run(json.loads(line))

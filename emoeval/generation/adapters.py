@@ -43,6 +43,7 @@ import signal
 import string
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -343,6 +344,7 @@ class CommandGenerator(Generator):
         self.fields = template_fields(self.tokens, spec)
         self.stdout_limit = stdout_limit
         self._spawner: subprocess.Popen[str] | None = None
+        self._streams: tempfile.TemporaryDirectory[str] | None = None
 
     def arguments(self, request: Request, output: Path) -> tuple[list[str], Path | None]:
         """The argument vector for ``request`` and the output file it names (None: the answer is stdout)."""
@@ -367,6 +369,8 @@ class CommandGenerator(Generator):
 
     def start(self) -> None:
         """Start the small spawner process the commands are started from (:mod:`emoeval.generation._spawner`)."""
+        import tempfile
+
         if self._spawner is None or self._spawner.poll() is not None:
             self._spawner = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(Path(__file__).with_name("_spawner.py"))],
@@ -374,9 +378,15 @@ class CommandGenerator(Generator):
                 stdout=subprocess.PIPE,
                 text=True,
                 encoding="utf-8",
+                env={**os.environ, **self.limits.environment()},  # the commands inherit it
             )
+        if self._streams is None:
+            self._streams = tempfile.TemporaryDirectory(prefix="emoeval-command-")
 
     def close(self) -> None:
+        if self._streams is not None:
+            self._streams.cleanup()
+            self._streams = None
         if self._spawner is not None:
             assert self._spawner.stdin is not None
             self._spawner.stdin.close()
@@ -408,38 +418,38 @@ class CommandGenerator(Generator):
         return answer
 
     def call(self, request: Request, output: Path, timeout: float | None) -> Call:
-        import tempfile
-
         argv, suffixed = self.arguments(request, output)
         if suffixed is None and not is_text_modality(request.modality):
             raise SampleInputError(
                 f"request {request.request_id}: a {request.modality} command must write {{output}}; add it to the "
                 "template"
             )
-        with tempfile.TemporaryDirectory(prefix="emoeval-command-") as scratch:
-            streams = Path(scratch)
-            order = {
-                "argv": argv,
-                "env": {**os.environ, **self.limits.environment()},
-                "stdout": str(streams / "stdout"),
-                "stderr": str(streams / "stderr"),
-                "timeout": timeout,
-                "memory_bytes": None if self.limits.memory_mb is None else int(self.limits.memory_mb * 1e6),
-            }
-            try:
-                answer = self._spawn(order, timeout)
-            except SampleInputError as exc:
-                raise SampleInputError(f"request {request.request_id}: {exc}") from None
-            if answer["timed_out"]:
-                raise SampleInputError(
-                    f"request {request.request_id}: {argv[0]} gave no output after {timeout:g} s (timeout; killed)"
-                )
-            stderr = (streams / "stderr").read_bytes()[-2000:].decode("utf-8", "replace").strip()
-            if answer["status"] != 0:
-                raise SampleInputError(
-                    f"request {request.request_id}: {argv[0]} exited with status {answer['status']}"
-                    + (f": {stderr.splitlines()[-1]}" if stderr else "")
-                )
+        self.start()
+        assert self._streams is not None
+        streams = Path(self._streams.name)  # one pair of files, rewritten by every command
+        order = {
+            "argv": argv,
+            "stdout": str(streams / "stdout"),
+            "stderr": str(streams / "stderr"),
+            "timeout": timeout,
+            "memory_bytes": None if self.limits.memory_mb is None else int(self.limits.memory_mb * 1e6),
+        }
+        try:
+            answer = self._spawn(order, timeout)
+        except SampleInputError as exc:
+            raise SampleInputError(f"request {request.request_id}: {exc}") from None
+        if answer["timed_out"]:
+            raise SampleInputError(
+                f"request {request.request_id}: {argv[0]} gave no output after {timeout:g} s (timeout; killed)"
+            )
+        if answer["status"] != 0:
+            stderr = answer.get("error") or (streams / "stderr").read_bytes()[-2000:].decode("utf-8", "replace").strip()
+            raise SampleInputError(
+                f"request {request.request_id}: {argv[0]} exited with status {answer['status']}"
+                + (f": {stderr.splitlines()[-1]}" if stderr else "")
+            )
+        stdout = b""
+        if suffixed is None:
             with (streams / "stdout").open("rb") as handle:
                 stdout = handle.read(self.stdout_limit)
         if suffixed is not None:
