@@ -188,10 +188,10 @@ def read_requests(
         return requests_from_records(records, source="prompt set (DataFrame)", label_set=label_set)
     if not isinstance(source, str | Path):
         return requests_from_records(list(source), source="prompt set (records)", label_set=label_set)
-    if isinstance(source, str) and source.startswith("example:"):  # a shipped prompt set
+    if str(source).startswith("example:") and not Path(source).exists():  # a shipped prompt set
         from emoeval.generation.examples import example_prompts
 
-        source = example_prompts(source.removeprefix("example:"))
+        source = example_prompts(str(source).removeprefix("example:"))
     path = Path(source).expanduser()
     if not path.is_file():
         raise ManifestError(f"prompt set not found: {path}")
