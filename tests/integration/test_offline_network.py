@@ -360,8 +360,9 @@ def test_loading_dnsmos_offline_starts_no_onnxruntime_telemetry(tmp_path):
 def _manifest(folder: Path) -> Path:
     """One face, one recording (with a transcript, so intelligibility runs) and two dialogue responses (with a
     reference reply, so the reference-based text metrics run; two, so the corpus ones have something to
-    compare), from the shipped demo data, with absolute paths; and one simulated physiological recording
-    (neurokit2's models, emoeval.simulated_signals), so the signal metrics and neurokit2 run under the guard."""
+    compare), from the shipped demo data, with absolute paths; and one simulated physiological recording with a
+    paired one (neurokit2's models, emoeval.simulated_signals), so the signal metrics and neurokit2 run under the
+    guard."""
     from emoeval.media.signal import write_npz
     from emoeval.simulated_signals import simulate_peripheral
 
@@ -380,11 +381,14 @@ def _manifest(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     recording = simulate_peripheral("rest", seed=0, duration=30)
     signal_path = write_npz(folder / "simulated_rest.npz", recording.data, recording.rate, recording.channels)
+    paired = simulate_peripheral("rest", seed=1, duration=30)  # its paired "real" recording (signal_dtw)
+    paired_path = write_npz(folder / "simulated_pair.npz", paired.data, paired.rate, paired.channels)
     signal = {key: "" for key in rows[0]} | {
         "sample_id": "simulated_signal",
         "system": "simulated_physiology",
         "modality": "signal",
         "path": str(signal_path),
+        "reference": str(paired_path),
         "target_emotion": "calm",
     }
     with manifest.open("w", newline="", encoding="utf-8") as handle:
