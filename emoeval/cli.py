@@ -383,6 +383,13 @@ def demo(out: Path) -> None:
     help="F0-contour plots of speech samples against their references (0: none).",
 )
 @click.option(
+    "--cost",
+    "cost_folders",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A generation folder (emoeval generate) whose latency and memory go beside the quality; repeatable.",
+)
+@click.option(
     "--alpha",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
     default=0.05,
@@ -402,9 +409,11 @@ def report_command(
     thumb_px: int,
     audio_seconds: float,
     prosody_plots: int,
+    cost_folders: tuple[Path, ...],
     alpha: float,
 ) -> None:
-    """Render RESULTS (a folder written by `emoeval score` or `emoeval augment`) as one self-contained HTML page."""
+    """Render RESULTS (a folder written by `emoeval score`, `emoeval augment` or `emoeval generate`) as one
+    self-contained HTML page."""
     from emoeval.reports.html import report
 
     written = report(
@@ -421,6 +430,7 @@ def report_command(
         audio_seconds=audio_seconds,
         prosody_plots=prosody_plots,
         alpha=alpha,
+        cost=cost_folders,
     )
     click.echo(written.summary())
 

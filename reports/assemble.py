@@ -24,6 +24,7 @@ from emoeval.reports.augmentation import (
     set_order,
 )
 from emoeval.reports.breakdown import ConfusionMatrix, EmotionTable, confusion_matrices, emotion_tables
+from emoeval.reports.cost import CostSection, cost_section, cost_tables
 from emoeval.reports.distributions import CorpusSummary, Distribution, corpus_summaries, sample_distributions
 from emoeval.reports.gallery import Gallery, attach_media, find_samples, select_gallery, signal_sources
 from emoeval.reports.header import Header, build_header
@@ -75,6 +76,8 @@ class ReportOptions:
     max_points: int = 150
     manifest: str | Path | None = None
     label_set: str | None = None
+    #: generation folders (``emoeval generate``) whose costs go beside the quality headlines
+    cost: tuple[str | Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class ReportData:
     signatures: tuple[SignatureRow, ...] = ()
     #: the panel's figures: valence-arousal clouds per system, control curves
     signature_plots: tuple[SignaturePlot, ...] = ()
+    #: quality beside generation cost (latency, real-time factor, memory) with Pareto fronts; None without costs
+    cost: CostSection | None = None
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -195,7 +200,9 @@ def build_report_data(
         elif item.warnings:
             text = f"{len(item.warnings)} caveats (the first {min(5, len(item.warnings))} below)"
             extra.append(Notice("info", topic, text, len(item.warnings), tuple(item.warnings[:5])))
-    systems = sorted(in_order([*table["system"], *(s.system for s in samples or [])]))
+    costs = cost_tables(results, options.cost, results_dir=results_dir)
+    cost_systems = [system for item in costs for system in item.table["system"]]
+    systems = sorted(in_order([*table["system"], *(s.system for s in samples or []), *cost_systems]))
     title = options.title or f"emoeval report · {results.run_id or 'results'}"
     data = ReportData(
         header=build_header(results, title=title, generated_at=generated_at),
@@ -219,6 +226,7 @@ def build_report_data(
             *control_plots(table, system_colors(systems)),
             *affect_plots(table, system_colors(systems), reference_systems(results.run)),
         ),
+        cost=cost_section(results, costs, system_colors(systems)),
         settings={
             "per_cell": options.per_cell,
             "worst": options.worst,

@@ -157,6 +157,7 @@ def report(
     analyses: Sequence[Any] = (),
     generated_at: datetime | None = None,
     results_dir: str | Path | None = None,
+    cost: Sequence[str | Path] = (),
 ) -> ReportFiles:
     """Write an HTML report of ``results`` (a :class:`~emoeval.results.Results` or a results folder) to
     ``path``, and its JSON twin beside it (``report.html`` → ``report.json``). The results of an augmentation
@@ -179,6 +180,9 @@ def report(
         generated_at: the report's timestamp (default: now, UTC).
         results_dir: the folder in-memory ``results`` were written to (when ``results`` is a folder, that one):
             where the report finds analysis files and the artefacts the run saved (F0 contours).
+        cost: generation folders (``emoeval generate``) whose latency, real-time factor and memory go beside the
+            quality headlines, with Pareto fronts (:mod:`emoeval.reports.cost`); without it, the generation
+            folder whose manifest the run scored, if there is one.
     """
     from emoeval.results import load_results
 
@@ -204,6 +208,7 @@ def report(
         n_resamples=n_resamples,
         manifest=manifest,
         label_set=label_set,
+        cost=tuple(cost),
     )
     stamp = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
     data, (media_bytes, media_files) = build_report_data(
