@@ -209,15 +209,34 @@ class CallableGenerator(Generator):
         super().__init__(spec, limits=limits)
         self._function = function
         self._can_reset_peak = False
+        self._saved_environment: dict[str, str | None] = {}
+        self._saved_threads: int | None = None
 
     def start(self) -> None:
-        for name, value in self.limits.environment().items():  # before the generator imports its libraries
+        """Set the limits' environment (before the generator imports its libraries; restored by :meth:`close`),
+        import the callable, cap torch's threads when torch is loaded."""
+        for name, value in self.limits.environment().items():
+            self._saved_environment.setdefault(name, os.environ.get(name))
             os.environ[name] = value
         if self._function is None:
             self._function = _load_callable(self.spec)
-        if self.limits.threads is not None and "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(self.limits.threads)
+        torch = sys.modules.get("torch")
+        if self.limits.threads is not None and torch is not None:
+            self._saved_threads = torch.get_num_threads()
+            torch.set_num_threads(self.limits.threads)
         self._can_reset_peak = reset_peak_rss()
+
+    def close(self) -> None:
+        for name, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environment = {}
+        torch = sys.modules.get("torch")
+        if self._saved_threads is not None and torch is not None:
+            torch.set_num_threads(self._saved_threads)
+        self._saved_threads = None
 
     def call(self, request: Request, output: Path, timeout: float | None) -> Call:
         if self._function is None:

@@ -401,3 +401,16 @@ def test_the_pytest_fixture_runs_a_generator_spec_scores_and_gates_it(tmp_path, 
     assert scored.systems().query("sub_metric == 'distinct_1'").n.tolist() == [6]
     itself = run_gate(run.results, run.results, policy={"outputs": ["generation_cost/rtf_p50", "generation_cost"]})
     assert [v.sub_metric for v in itself.verdicts] == ["latency_p50_s"]  # text: no audio, no real-time factor
+
+
+def test_an_in_process_thread_cap_reaches_the_callable_and_is_lifted_afterwards(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+    def threads(request: dict) -> str:
+        return os.environ.get("OMP_NUM_THREADS", "unset")
+
+    run = generate(_prompts(1), threads, tmp_path / "run", limits=Limits(threads=2), n_bootstrap=0)
+    assert json.loads(run.manifest.read_text())["text"] == "2"
+    assert "OMP_NUM_THREADS" not in os.environ
