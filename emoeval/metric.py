@@ -33,7 +33,7 @@ import math
 import re
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
@@ -176,6 +176,20 @@ class SampleScore:
     @classmethod
     def failed(cls, error: str | BaseException) -> SampleScore:
         return cls(values={}, error=str(error))
+
+    @classmethod
+    def each(cls, samples: Sequence[Sample], score_one: Callable[[Sample], SampleScore]) -> list[SampleScore]:
+        """``score_one`` on every sample, in order; a :class:`~emoeval.errors.SampleInputError` becomes that
+        sample's failed score (the usual body of :meth:`SampleMetric.score` for a metric without batched models)."""
+        from emoeval.errors import SampleInputError
+
+        scores = []
+        for sample in samples:
+            try:
+                scores.append(score_one(sample))
+            except SampleInputError as exc:
+                scores.append(cls.failed(exc))
+        return scores
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -85,6 +85,36 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
             items.extend((line, emotion) for line in _text_lines(path))
         else:
             items.append((path, emotion))
+    return items
+
+
+def reference_set_items(
+    metric: str,
+    modality: str,
+    samples: Sequence[Sample],
+    *,
+    real: str | Path | None,
+    real_system: str | None,
+    item: Callable[[Sample], Path | str | None] = lambda sample: sample.path,
+) -> list[tuple[Path | str, str | None]]:
+    """The (item, target emotion) pairs of a metric's reference set: the files of ``real`` (a folder or manifest,
+    :func:`reference_items`), else the samples of system ``real_system`` in this run (``item`` gives each one's
+    model input). :class:`RunConfigError` naming ``metric`` when the set is empty or the system is not in the run."""
+    if real is not None:
+        items = reference_items(real, modality)  # type: ignore[arg-type]
+        where = f"real={str(real)!r}"
+    else:
+        items = [
+            (found, s.target_emotion)
+            for s in samples
+            if s.system == real_system and s.modality == modality and (found := item(s)) is not None
+        ]
+        where = f"real_system={real_system!r}"
+        if not items:
+            systems = sorted({s.system for s in samples if s.modality == modality})
+            raise RunConfigError(f"{metric}: {where} has no {modality} sample in this run; systems: {systems}")
+    if not items:
+        raise RunConfigError(f"{metric}: the reference set {where} holds no {modality} file")
     return items
 
 
@@ -179,24 +209,12 @@ class ReferenceSetMetric(CorpusMetric):
             )
             items: list[tuple[Path | str, str | None]] = [(reference, None) for reference in distinct]  # type: ignore[misc]
             where = "the samples' reference column"
-        elif self.real is not None:
-            items = reference_items(self.real, modality)
-            where = f"real={str(self.real)!r}"
-        else:
-            items = [
-                (self._model_input(s), s.target_emotion)
-                for s in samples
-                if s.system == self.real_system and s.modality == modality and (s.path or s.text) is not None
-            ]
-            where = f"real_system={self.real_system!r}"
             if not items:
-                systems = sorted({s.system for s in samples if s.modality == modality})
-                raise RunConfigError(
-                    f"{self.spec.name}: {where} has no {modality} sample in this run; systems: {systems}"
-                )
-        if not items:
-            raise RunConfigError(f"{self.spec.name}: the reference set {where} holds no {modality} file")
-        return items
+                raise RunConfigError(f"{self.spec.name}: the reference set {where} holds no {modality} file")
+            return items
+        return reference_set_items(
+            self.spec.name, modality, samples, real=self.real, real_system=self.real_system, item=self._model_input
+        )
 
     def setup(self, context: ScoringContext, samples: Sequence[Sample]) -> None:
         """Run the reference files through the model (in batches, cached) and build the reference statistics."""
@@ -570,4 +588,5 @@ __all__ = [
     "PRDCMetric",
     "ReferenceSetMetric",
     "reference_items",
+    "reference_set_items",
 ]

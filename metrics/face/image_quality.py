@@ -285,13 +285,7 @@ class PairedImageQuality(SampleMetric):
         self.max_psnr = float(max_psnr)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        scores = []
-        for sample in samples:
-            try:
-                scores.append(self.score_one(sample))
-            except SampleInputError as exc:
-                scores.append(SampleScore.failed(exc))
-        return scores
+        return SampleScore.each(samples, self.score_one)
 
     def score_one(self, sample: Sample) -> SampleScore:
         """The three values for one sample (raises SampleInputError for an unusable pair)."""

@@ -120,27 +120,11 @@ class RecordingSetMetric(CorpusMetric):
 
     # -- the reference set --------------------------------------------------------------------------------------
     def _reference_paths(self, samples: Sequence[Sample]) -> list[tuple[Path | str, str | None]]:
-        from emoeval.metrics.reference_set import reference_items
+        from emoeval.metrics.reference_set import reference_set_items
 
-        modality = self.spec.modality
-        if self.real is not None:
-            items = reference_items(self.real, modality)
-            where = f"real={str(self.real)!r}"
-        else:
-            items = [
-                (s.path, s.target_emotion)
-                for s in samples
-                if s.system == self.real_system and s.modality == modality and s.path is not None
-            ]
-            where = f"real_system={self.real_system!r}"
-            if not items:
-                systems = sorted({s.system for s in samples if s.modality == modality})
-                raise RunConfigError(
-                    f"{self.spec.name}: {where} has no {modality} sample in this run; systems: {systems}"
-                )
-        if not items:
-            raise RunConfigError(f"{self.spec.name}: the reference set {where} holds no {modality} file")
-        return items
+        return reference_set_items(
+            self.spec.name, self.spec.modality, samples, real=self.real, real_system=self.real_system
+        )
 
     def _state(self, path: Path | str | None) -> Any:
         from emoeval.media.signal import read_signal

@@ -128,13 +128,7 @@ class SignalDTW(SampleMetric):
         self.band = float(band)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        scores = []
-        for sample in samples:
-            try:
-                scores.append(self.score_one(sample))
-            except SampleInputError as exc:
-                scores.append(SampleScore.failed(exc))
-        return scores
+        return SampleScore.each(samples, self.score_one)
 
     def score_one(self, sample: Sample) -> SampleScore:
         from emoeval.functional.signal_structure import znormalise

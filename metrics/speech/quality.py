@@ -200,13 +200,7 @@ class _PairedSpeechMetric(SampleMetric):
         self.max_length_difference = float(max_length_difference)
 
     def score(self, samples: Sequence[Sample], context: ScoringContext) -> list[SampleScore]:
-        scores = []
-        for sample in samples:
-            try:
-                scores.append(self.score_one(sample))
-            except SampleInputError as exc:
-                scores.append(SampleScore.failed(exc))
-        return scores
+        return SampleScore.each(samples, self.score_one)
 
     def score_one(self, sample: Sample) -> SampleScore:
         raise NotImplementedError
