@@ -14,6 +14,13 @@ as ``Fp1``/``F3``/``Cz`` → eeg, ...).
   :func:`write_npz` writes.
 - ``.npy``: one array (channels × samples, or a 1-d single channel) plus a JSON sidecar of the same stem,
   ``<name>.json``: ``{"sampling_rate": 256, "channels": ["ECG"], "types": ["ecg"]}``.
+- ``.csv`` / ``.tsv`` (a header of channel names; the rate from a ``time`` column or the sidecar; the Empatica E4
+  export layout), ``.edf`` / ``.bdf`` (pyEDFlib; channels at other rates resampled), MATLAB ``.mat`` v5/v7:
+  :mod:`emoeval.media.signal_formats`. The sidecar works for every format.
+
+Then the read-time quality checks of :mod:`emoeval.media.signal_quality` (too short, implausible rates, NaN and
+flat runs, clipping) refuse an unusable recording with a message naming the channel and the fix.
+:meth:`Signal.resampled` and :meth:`Signal.select` change the rate and pick channel types.
 
 Pickles (``.pkl``, ``.pickle``, and DEAP's/WESAD's pickled ``.dat``) are refused: unpickling a file runs code
 from it. Convert them once in a trusted session (``numpy.savez(out, data=..., sampling_rate=...)``).
@@ -23,7 +30,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +117,34 @@ class Signal:
     def names_of_type(self, kind: str) -> tuple[str, ...]:
         return tuple(name for name, t in zip(self.channels, self.types, strict=True) if t == kind)
 
+    def resampled(self, rate: float) -> Signal:
+        """The recording at ``rate`` Hz (:func:`~emoeval.media.signal_formats.resample_rows`: polyphase
+        anti-aliasing filter); itself when the rate is already that."""
+        import math
+
+        from emoeval.media.signal_formats import resample_rows
+
+        if math.isclose(rate, self.rate, rel_tol=1e-9):
+            return self
+        return replace(self, data=resample_rows(self.data, self.rate, float(rate)), rate=float(rate))
+
+    def select(self, kinds: Iterable[str]) -> Signal:
+        """The channels of the given types, in file order; :class:`SampleInputError` naming the channels there are
+        when none is of those types."""
+        wanted = {kind.lower() for kind in kinds}
+        keep = [i for i, kind in enumerate(self.types) if kind in wanted]
+        if not keep:
+            present = ", ".join(f"{n}={t}" for n, t in zip(self.channels, self.types, strict=True))
+            raise SampleInputError(
+                f"{self.source}: no channel of type {', '.join(sorted(wanted))} (channels: {present})"
+            )
+        return replace(
+            self,
+            data=self.data[keep],
+            channels=tuple(self.channels[i] for i in keep),
+            types=tuple(self.types[i] for i in keep),
+        )
+
 
 def _channel_meta(count: int, channels: Any, types: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     names = tuple(str(c) for c in channels) if channels is not None else tuple(f"ch{i}" for i in range(count))
@@ -154,10 +190,41 @@ def _sidecar(path: Path) -> dict[str, Any]:
     return meta
 
 
-def read_signal(path: Path | str) -> Signal:
-    """Read a recording (see the module docstring for the formats); :class:`SampleInputError` naming the file
-    and the fix when it cannot be used."""
+#: suffixes :func:`read_signal` reads, by reader
+NUMPY_SUFFIXES = frozenset({".npz", ".npy"})
+TEXT_SUFFIXES = frozenset({".csv", ".tsv"})
+EDF_SUFFIXES = frozenset({".edf", ".bdf"})
+MAT_SUFFIXES = frozenset({".mat"})
+SIGNAL_SUFFIXES = NUMPY_SUFFIXES | TEXT_SUFFIXES | EDF_SUFFIXES | MAT_SUFFIXES
+
+
+def _read_numpy(path: Path, meta: dict[str, Any]) -> tuple[np.ndarray, Any, Any, Any, list[str]]:
     import numpy as np
+
+    where = str(path)
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                if "data" not in archive:
+                    raise SampleInputError(f"{where}: an .npz signal needs an array 'data' (channels, samples)")
+                data = _as_channels(archive["data"], where)
+                rate_value = archive["sampling_rate"] if "sampling_rate" in archive else meta.get("sampling_rate")
+                channels = archive["channels"].tolist() if "channels" in archive else meta.get("channels")
+                types = archive["types"].tolist() if "types" in archive else meta.get("types")
+        else:
+            data = _as_channels(np.load(path, allow_pickle=False), where)
+            rate_value, channels, types = meta.get("sampling_rate"), meta.get("channels"), meta.get("types")
+    except (OSError, ValueError) as exc:
+        raise SampleInputError(f"{where}: not a readable NumPy file ({exc})") from None
+    return data, rate_value, channels, types, []
+
+
+def read_signal(path: Path | str, *, check: bool = True, min_seconds: float | None = None) -> Signal:
+    """Read a recording (see the module docstring for the formats); :class:`SampleInputError` naming the file
+    and the fix when it cannot be used. With ``check`` (the default) it must also pass the quality checks of
+    :func:`emoeval.media.signal_quality.check_signal` (flat or NaN runs, clipping, implausible rates, too short:
+    ``min_seconds``, default :data:`~emoeval.media.signal_quality.MIN_SECONDS`)."""
+    from emoeval.media import signal_formats
 
     path = Path(path)
     where = str(path)
@@ -167,32 +234,38 @@ def read_signal(path: Path | str) -> Signal:
             f"{where}: pickled files are refused (unpickling runs code from the file); convert it once in a "
             "trusted session, e.g. numpy.savez(out, data=channels_by_samples, sampling_rate=rate, channels=names)"
         )
+    if suffix not in SIGNAL_SUFFIXES:
+        raise SampleInputError(
+            f"{where}: unknown signal format {suffix!r}; use {', '.join(sorted(SIGNAL_SUFFIXES))} (see "
+            "emoeval.media.signal)"
+        )
     if not path.is_file():
         raise SampleInputError(f"{where}: no such signal file")
     meta = _sidecar(path)
-    try:
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                if "data" not in archive:
-                    raise SampleInputError(f"{where}: an .npz signal needs an array 'data' (channels, samples)")
-                data = _as_channels(archive["data"], where)
-                rate_value = archive["sampling_rate"] if "sampling_rate" in archive else meta.get("sampling_rate")
-                channels = archive["channels"].tolist() if "channels" in archive else meta.get("channels")
-                types = archive["types"].tolist() if "types" in archive else meta.get("types")
-        elif suffix == ".npy":
-            data = _as_channels(np.load(path, allow_pickle=False), where)
-            rate_value, channels, types = meta.get("sampling_rate"), meta.get("channels"), meta.get("types")
-        else:
-            raise SampleInputError(f"{where}: unknown signal format {suffix!r}; use .npz, or .npy with a JSON sidecar")
-    except (OSError, ValueError) as exc:
-        raise SampleInputError(f"{where}: not a readable NumPy file ({exc})") from None
+    if suffix in NUMPY_SUFFIXES:
+        read = _read_numpy(path, meta)
+    elif suffix in TEXT_SUFFIXES:
+        read = signal_formats.read_csv(path, meta)
+    elif suffix in EDF_SUFFIXES:
+        read = signal_formats.read_edf(path, meta)
+    else:
+        read = signal_formats.read_mat(path, meta)
+    data, rate_value, channels, types, notes = read
+    data = _as_channels(data, where)
     if rate_value is None:
         raise SampleInputError(
-            f"{where}: no sampling rate; store 'sampling_rate' in the .npz, or write {path.with_suffix('.json').name} "
-            'beside it with {"sampling_rate": <Hz>}'
+            f"{where}: no sampling rate; store it in the file (an .npz 'sampling_rate', a CSV time column, a .mat "
+            f"'fs'), or write {path.with_suffix('.json').name} beside it with {{\"sampling_rate\": <Hz>}}"
         )
     names, kinds = _channel_meta(data.shape[0], channels, types, where)
-    return Signal(data=data, rate=_rate(rate_value, where), channels=names, types=kinds, source=where)
+    signal = Signal(
+        data=data, rate=_rate(rate_value, where), channels=names, types=kinds, source=where, warnings=tuple(notes)
+    )
+    if not check:
+        return signal
+    from emoeval.media.signal_quality import MIN_SECONDS, check_signal
+
+    return check_signal(signal, min_seconds=MIN_SECONDS if min_seconds is None else min_seconds)
 
 
 def write_npz(path: Path | str, data: np.ndarray, rate: float, channels: Any = None, types: Any = None) -> Path:

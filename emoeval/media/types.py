@@ -141,13 +141,13 @@ class SpeechMedia(FileMedia):
 
 class SignalMedia(FileMedia):
     """Physiological recordings (ECG, EDA, respiration, EEG...): multichannel time series with a sampling rate and
-    channel names/types (:mod:`emoeval.media.signal`). A ``.npy`` file's JSON sidecar (``<stem>.json``, its rate
-    and channels) is part of its content: the hash covers both."""
+    channel names/types (:mod:`emoeval.media.signal`). A file's JSON sidecar (``<stem>.json``: its rate, channels,
+    layout) is part of its content: the hash covers both."""
 
     name: ClassVar[str] = "signal"
     display: ClassVar[Display] = "signal"
-    suffixes: ClassVar[frozenset[str]] = frozenset({".npz", ".npy"})
-    summary: ClassVar[str] = "a physiological recording (ECG, EDA, respiration, EEG; .npz, or .npy with a sidecar)"
+    suffixes: ClassVar[frozenset[str]] = frozenset({".npz", ".npy", ".csv", ".tsv", ".edf", ".bdf", ".mat"})
+    summary: ClassVar[str] = "a physiological recording (ECG, EDA, respiration, EEG; .npz, .npy, CSV, EDF/BDF, .mat)"
 
     def content_hash(self, value: PartValue) -> str:
         from emoeval.media.files import file_sha256

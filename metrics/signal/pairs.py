@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,18 +23,6 @@ if TYPE_CHECKING:
     from emoeval.samples import Sample
 
 _INF = math.inf
-
-
-def resampled(data: np.ndarray, rate: float, target: float) -> np.ndarray:
-    """``data`` (channels × samples) at ``rate`` Hz resampled to ``target`` Hz with a polyphase anti-aliasing
-    filter (:func:`scipy.signal.resample_poly`, the ratio as a fraction with denominator ≤ 1000); unchanged when
-    the rates are equal."""
-    from scipy.signal import resample_poly
-
-    if math.isclose(rate, target, rel_tol=1e-9):
-        return data
-    ratio = Fraction(target / rate).limit_denominator(1000)
-    return resample_poly(data, ratio.numerator, ratio.denominator, axis=1)
 
 
 def dtw_distance(x: np.ndarray, y: np.ndarray, *, band: float) -> tuple[float, int]:
@@ -133,6 +120,7 @@ class SignalDTW(SampleMetric):
     def score_one(self, sample: Sample) -> SampleScore:
         from emoeval.functional.signal_structure import znormalise
         from emoeval.media.signal import read_signal
+        from emoeval.media.signal_formats import resample_rows
         from emoeval.metrics.speech._dtw import AlignmentTooLongError
 
         reference_path = sample.value("reference")
@@ -142,8 +130,8 @@ class SignalDTW(SampleMetric):
         _check_layouts(output, reference)
         rates = [output.rate, reference.rate] + ([self.rate] if self.rate is not None else [])
         common = min(rates)
-        x = znormalise(resampled(output.data, output.rate, common), where=f"{output.source} (output)").T
-        y = znormalise(resampled(reference.data, reference.rate, common), where=f"{reference.source} (reference)").T
+        x = znormalise(resample_rows(output.data, output.rate, common), where=f"{output.source} (output)").T
+        y = znormalise(resample_rows(reference.data, reference.rate, common), where=f"{reference.source} (reference)").T
         try:
             value, _ = dtw_distance(x, y, band=self.band)
         except AlignmentTooLongError as exc:
@@ -167,4 +155,4 @@ def _layout(signal: Signal) -> str:
     return ", ".join(f"{n}={t}" for n, t in zip(signal.channels, signal.types, strict=True))
 
 
-__all__ = ["SignalDTW", "dtw_distance", "resampled"]
+__all__ = ["SignalDTW", "dtw_distance"]

@@ -85,8 +85,11 @@ class SignalPlausibility(SampleMetric):
     descriptors (:data:`emoeval.functional.physio.PLAUSIBLE`: heart rate 40–180 bpm, RMSSD 5–200 ms, SDNN 5–250
     ms, LF/HF 0.05–20, beat consistency ≥ 0.66, tonic EDA 0.05–60 µS, 0–30 SCRs/min, SCR amplitude ≤ 5 µS,
     4–40 breaths/min, EEG aperiodic slope −4 to −0.3) that fall inside their range. A channel whose descriptors
-    cannot be computed although the recording is long enough (no R peaks in a smoothed ECG, a flat line) counts
-    all its range-checked descriptors as outside: a generator whose ECG has no beats is not plausible. The
+    cannot be computed although the recording is long enough (no R peaks in a smoothed ECG, a flat line) or
+    that fails the read-time quality checks of :mod:`emoeval.media.signal_quality` (flat or NaN runs, clipping, a
+    rate below its type's floor) counts all its range-checked descriptors as outside: a generator whose ECG has
+    no beats, or whose ECG channel is clipped, is not plausible — this metric measures that, where the other
+    signal metrics refuse such a recording. The
     ``warning`` column names each descriptor outside its range, with the range, and each channel type that
     could not be described, with the reason. With a paired ``reference`` recording (the real one a generated
     sample imitates), ``template_correlation`` is the Pearson correlation of the two average beats, R peaks
@@ -141,7 +144,7 @@ class SignalPlausibility(SampleMetric):
                 description="the paired real recording (its ECG's average beat is compared)",
             ),
         ),
-        version="1.1.0",
+        version="1.2.0",
         summary="physiological descriptors (HR, HRV, EDA, respiration, EEG bands) and their plausibility",
         citation=(
             "Makowski et al. 2021 (NeuroKit2); Task Force 1996 (HRV); Orphanidou et al. 2015; Boucsein 2012 (EDA); "
@@ -163,8 +166,8 @@ class SignalPlausibility(SampleMetric):
 
         scores = []
         for sample in samples:
-            try:
-                signal = read_signal(sample.path)
+            try:  # quality problems of one channel type count against plausibility below, not as an error
+                signal = read_signal(sample.path, check=False)
             except SampleInputError as exc:
                 scores.append(SampleScore.failed(str(exc)))
                 continue
@@ -174,6 +177,7 @@ class SignalPlausibility(SampleMetric):
     def _score_one(self, sample: Sample, signal: Any) -> SampleScore:
         from emoeval.functional import physio
         from emoeval.media.signal import read_signal
+        from emoeval.media.signal_quality import check_signal
         from emoeval.reference_models.signal_descriptors import block_descriptors
 
         values: dict[str, float] = {}
@@ -185,6 +189,7 @@ class SignalPlausibility(SampleMetric):
                 notes.append(f"{block}: {signal.duration:.1f} s is too short (at least {MIN_SECONDS[block]:g} s)")
                 continue
             try:
+                check_signal(signal.select([block]), min_seconds=0.0)  # flat/NaN runs, clipping, rate floor
                 values.update(block_descriptors(signal, block, notes=notes))
             except SampleInputError as exc:
                 failed.append(block)

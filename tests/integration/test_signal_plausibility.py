@@ -99,7 +99,7 @@ def test_eeg_descriptors_and_the_frontal_pair_fallback(scored):
 def test_a_flat_short_or_unreadable_recording_is_an_error_row_not_a_crash(scored):
     errors = scored[(scored.system == "bad") & scored.sample_id.notna()].set_index("sample_id").error
     assert "flat.npz" in errors["flat"] and "no descriptor could be computed" in errors["flat"]
-    assert "flat line" in errors["flat"]
+    assert "is flat for 60.00 s" in errors["flat"]  # the read-time quality check (emoeval.media.signal_quality)
     assert "broken.npz" in errors["broken"] and "not a readable NumPy file" in errors["broken"]
     assert "short.npz" in errors["short"] and "5.0 s is too short" in errors["short"]
 

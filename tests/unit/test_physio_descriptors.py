@@ -260,7 +260,8 @@ def test_the_models_give_their_named_vectors_and_a_bad_recording_its_own_error(
     assert vector.dtype == np.float64 and np.isfinite(vector).all()
     # the recording's own reason, not a batch failure wrapped around it
     assert isinstance(error, SampleInputError)
-    assert str(error) == f"{Path(flat)}: the ECG channel is a flat line (no signal)"
+    # refused when the file is read (emoeval.media.signal_quality), before any descriptor is computed
+    assert str(error).startswith(f"{Path(flat)}: channel ECG (ecg) is flat for 30.00 s from 0.00 s")
     (eeg_vector,) = context.outputs("signal-descriptors-eeg", [brain])
     assert eeg_vector.shape == (len(DESCRIPTOR_NAMES["signal-descriptors-eeg"]),)
     (missing,) = context.outputs("signal-descriptors-eeg", [good])
