@@ -19,6 +19,7 @@ from emoeval.cli_cache import CACHE_COMMANDS
 from emoeval.cli_gate import GATE_COMMANDS
 from emoeval.cli_generate import generate_command
 from emoeval.cli_models import fit_emotion_probe, trust_model_command
+from emoeval.cli_signals import SIGNAL_COMMANDS
 from emoeval.cli_stats import STATS_COMMANDS
 from emoeval.errors import EmoevalError
 from emoeval.version import __version__
@@ -435,7 +436,7 @@ def report_command(
     click.echo(written.summary())
 
 
-for _command in (*STATS_COMMANDS, *GATE_COMMANDS, *CACHE_COMMANDS, augment_command, generate_command):
+for _command in (*STATS_COMMANDS, *GATE_COMMANDS, *CACHE_COMMANDS, *SIGNAL_COMMANDS, augment_command, generate_command):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
