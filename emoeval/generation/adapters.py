@@ -245,10 +245,12 @@ class CallableGenerator(Generator):
         fields = {**request.fields(), "output": str(output)}
         alarm = timeout is not None and threading.current_thread() is threading.main_thread()
         previous = None
+        running = [True]  # the alarm interrupts only the generator, never the code after it
         if alarm:
 
             def _expire(signum: int, frame: Any) -> None:
-                raise RequestTimeout
+                if running[0]:
+                    raise RequestTimeout
 
             previous = signal.signal(signal.SIGALRM, _expire)
             signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]
@@ -260,6 +262,7 @@ class CallableGenerator(Generator):
             value = self._function(fields)
             if isinstance(value, Iterator):
                 value, first = _drain(value, start)
+            running[0] = False
             latency = time.perf_counter() - start
         except RequestTimeout:
             raise SampleInputError(f"request {request.request_id}: no output after {timeout:g} s (timeout)") from None
