@@ -18,11 +18,10 @@ from emoeval.generation.examples import ESPEAK_SPEC, morph_face
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def pool():
-    from emoeval.reference_models.base import ModelPool
-
-    return ModelPool()
+@pytest.fixture
+def pool(offline_model_pool):
+    """The session's offline model pool: Whisper and FER load once for every module that uses them."""
+    return offline_model_pool
 
 
 def _calls(run) -> list[dict]:
