@@ -26,7 +26,11 @@ import click
 )
 @click.option("--threads", type=click.IntRange(min=1), help="Cap the generator's math-library (and torch) threads.")
 @click.option("--cpu-only", is_flag=True, help="Hide accelerators from the generator (CUDA_VISIBLE_DEVICES='').")
-@click.option("--memory-cap", type=click.FloatRange(min=1), help="MB: a command's address-space limit; flags overs.")
+@click.option(
+    "--memory-cap",
+    type=click.FloatRange(min=1),
+    help="MB: caps a command's address space; flags any request whose peak memory exceeds it.",
+)
 @click.option("--n-bootstrap", type=click.IntRange(min=0), default=2000, show_default=True, help="Interval resamples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--label-set", help="Dataset whose emotion codes target_emotion uses (emodb, iemocap, ...).")
