@@ -152,9 +152,11 @@ class RowBuilder:
 
         rows: list[dict[str, Any]] = []
         values_of: dict[tuple[str, str], list[float]] = {}
+        scored = set()  # systems with at least one scored sample
         for row in sample_rows:
             if not row.get("error"):
                 values_of.setdefault((row["system"], row["sub_metric"]), []).append(row["value"])
+                scored.add(row["system"])
         produced = {row["sub_metric"] for row in sample_rows}
         outputs = [
             output
@@ -164,6 +166,8 @@ class RowBuilder:
         ]
         for system in systems:
             for output in outputs:
+                if system in scored and (system, output.name) not in values_of and output is not metric.spec.headline:
+                    continue  # an optional output this system's scored samples did not produce (no reference...)
                 estimate = mean_with_ci(
                     values_of.get((system, output.name), []),
                     confidence=self.bootstrap.confidence,

@@ -339,3 +339,45 @@ def test_content_key_names_unreadable_inputs():
     assert content_key("café")[0] == hashlib.sha256("café".encode()).hexdigest()
     with pytest.raises(SampleInputError, match=r"not valid Unicode.*UTF-8"):
         content_key(b"caf\xe9".decode("utf-8", "surrogateescape"))
+
+
+def test_an_optional_output_one_system_does_not_produce_gets_no_error_row_there(tmp_path):
+    """A sample metric whose second output needs a column only one system has: that system gets the output's
+    mean, the other one no row at all — not an error row pointing at error rows that do not exist."""
+    from emoeval.metric import Input, MetricSpec, Output, SampleMetric, SampleScore
+
+    class Lengths(SampleMetric):
+        spec = MetricSpec(
+            name="test_lengths",
+            modality="text",
+            scope="sample",
+            outputs=(
+                Output("length", higher_is_better=None, range=(0.0, math.inf)),
+                Output("length_ratio", higher_is_better=None, range=(0.0, math.inf)),
+            ),
+            inputs=(Input("reference", "text", required=False),),
+            version="1.0.0",
+            models=(),
+            summary="test metric",
+        )
+
+        def score(self, samples, context):
+            def one(sample):
+                values = {"length": float(len(sample.text))}
+                if sample.has("reference"):
+                    values["length_ratio"] = len(sample.text) / len(str(sample.value("reference")))
+                return SampleScore(values=values)
+
+            return SampleScore.each(samples, one)
+
+    rows = [
+        {"sample_id": f"{system}/{i}", "system": system, "modality": "text", "text": "abc" * (i + 1)}
+        | ({"reference": "ab"} if system == "paired" else {})
+        for system in ("paired", "alone")
+        for i in range(3)
+    ]
+    table = emoeval.score(pd.DataFrame(rows), metrics=[Lengths()], progress=False, n_bootstrap=0).table
+    systems = table[table.scope == "system"]
+    assert table.error.isna().all()
+    assert set(systems[systems.system == "alone"].sub_metric) == {"length"}
+    assert systems.query("system == 'paired' and sub_metric == 'length_ratio'").value.tolist() == [3.0]
