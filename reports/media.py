@@ -259,7 +259,7 @@ def mean_spectra(paths: Sequence[Path], name: str, *, limit: int = 32) -> Spectr
     used = failed = 0
     for path in spread(list(paths), limit):
         try:
-            recording = read_signal(path)
+            recording = read_signal(path, check=False)  # the mean spectrum of the files as they are
         except Exception:  # an unreadable reference file must not stop the report; it is counted
             failed += 1
             continue
@@ -492,7 +492,7 @@ class MediaEncoder:
         try:
             from emoeval.media.signal import read_signal
 
-            recording = read_signal(path)
+            recording = read_signal(path, check=False)  # a flat or clipped output is drawn as it is: the point
             svg, shown, drawn = signal_svg(recording, self.settings, system=system, reference=reference)
         except Exception as exc:  # an unreadable recording: say so in the card
             return MediaRef(None, note=f"cannot read signal {path.name}: {type(exc).__name__}: {exc}")

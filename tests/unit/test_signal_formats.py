@@ -235,3 +235,15 @@ def test_plausibility_counts_a_clipped_channel_against_the_generator_where_other
     assert {"eda_tonic", "rsp_rate"} <= set(sample.sub_metric)  # the other channels are still described
     with pytest.raises(SampleInputError, match=r"channel ECG \(ecg\) is clipped"):
         read_signal(path)
+
+
+def test_the_report_draws_a_recording_the_quality_checks_refuse(tmp_path):
+    from emoeval.reports.media import MediaEncoder, MediaSettings
+
+    data = _waves()
+    data[0] = np.clip(data[0], None, 0.3)  # clipped ECG: refused by the metrics, shown by the report
+    path = write_npz(tmp_path / "clipped.npz", data, RATE, ("ECG", "EDA"), ("ecg", "eda"))
+    with pytest.raises(SampleInputError, match="is clipped"):
+        read_signal(path)
+    reference = MediaEncoder(MediaSettings(), tmp_path).signal(path)
+    assert reference.src is not None and reference.src.startswith("data:image/svg+xml")
