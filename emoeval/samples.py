@@ -76,6 +76,15 @@ OUTPUT = "output"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3"})
 TEXT_SUFFIXES = frozenset({".txt"})
+#: suffixes of manifest tables
+MANIFEST_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet", ".pq"})
+
+
+def is_manifest_file(path: Path) -> bool:
+    """Whether a file in a folder of outputs is a manifest beside them (``manifest.csv``, ``manifest.jsonl``...,
+    as ``emoeval generate`` and ``emoeval signals convert`` write), not an output: a folder walk skips it even
+    when its suffix is a media type's (a signal CSV)."""
+    return path.stem.lower() == "manifest" and path.suffix.lower() in MANIFEST_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,7 +561,7 @@ def samples_from_folder(root: str | Path, *, label_set: str | None = None) -> li
     records: list[dict[str, Any]] = []
     for system_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for emotion_dir in sorted(p for p in system_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            for file in sorted(p for p in emotion_dir.iterdir() if p.is_file()):
+            for file in sorted(p for p in emotion_dir.iterdir() if p.is_file() and not is_manifest_file(p)):
                 modality = modality_of(file)
                 if modality is None:
                     continue

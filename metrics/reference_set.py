@@ -51,7 +51,7 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
     """
     from emoeval.errors import UnknownLabelError
     from emoeval.labels import normalize_label
-    from emoeval.samples import AUDIO_SUFFIXES, IMAGE_SUFFIXES, TEXT_SUFFIXES, read_manifest
+    from emoeval.samples import AUDIO_SUFFIXES, IMAGE_SUFFIXES, TEXT_SUFFIXES, is_manifest_file, read_manifest
 
     suffixes = {"face": IMAGE_SUFFIXES, "speech": AUDIO_SUFFIXES, "text": TEXT_SUFFIXES}.get(modality)
     if suffixes is None:  # another file media type (signal, a plug-in's): the suffixes it registers
@@ -74,7 +74,8 @@ def reference_items(real: str | Path, modality: Modality = "face") -> list[tuple
             return [(s.text, s.target_emotion) for s in samples if s.text]
         return [(s.path, s.target_emotion) for s in samples if s.path]
     items: list[tuple[Path | str, str | None]] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
+    found = (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes and not is_manifest_file(p))
+    for path in sorted(found):
         emotion: str | None = None
         if path.parent != root:
             try:

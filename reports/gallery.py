@@ -349,7 +349,10 @@ def reference_recordings(source: str | Path, *, base: Path | None = None) -> lis
     if root is None:
         return []
     if root.is_dir():
-        return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SignalMedia.suffixes)
+        from emoeval.samples import is_manifest_file
+
+        found = (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SignalMedia.suffixes)
+        return sorted(p for p in found if not is_manifest_file(p))
     suffix = root.suffix.lower()
     if suffix not in _TABLE_SUFFIXES:
         return [root] if suffix in SignalMedia.suffixes else []

@@ -167,3 +167,12 @@ def test_the_convert_command_prints_a_summary_and_names_a_missing_layout_file(tm
         main, ["signals", "convert", str(tmp_path / "S3"), str(tmp_path / "x"), "--layout", "dreamer"]
     )
     assert bad.exit_code == 1 and "DREAMER.mat" in bad.output
+
+
+def test_a_converted_folder_is_a_reference_set_without_its_manifest(tmp_path):
+    from emoeval.metrics.reference_set import reference_items
+
+    _write_wesad(tmp_path / "S4")
+    convert("wesad", tmp_path / "S4", tmp_path / "out")
+    items = reference_items(tmp_path / "out", "signal")
+    assert sorted(path.name for path, _ in items) == ["S4_base.npz", "S4_fun.npz", "S4_tsst.npz"]
