@@ -23,7 +23,7 @@ season/episode/scene) is the cross-domain corpus. emoeval has no EmoryNLP label 
 (dominance, no emotion of emoeval's vocabulary) dropped. Features: ``all-minilm-l6-v2`` (384-d).
 
 One study per modality runs per module (the text study twice, for determinism); the features are read back from the
-same output cache for the direct scikit-learn computations. Measured numbers are printed with ``pytest -s``.
+same output cache for the direct scikit-learn computations. Measured numbers are printed with ``pytest -s -n 0``.
 """
 
 from __future__ import annotations

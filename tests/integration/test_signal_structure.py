@@ -105,7 +105,7 @@ def _pivot(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 def values(table) -> dict[str, pd.DataFrame]:
     found = {metric: _pivot(table, metric) for metric in sorted(set(table.metric))}
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        for metric, frame in found.items():  # the ranking tables (pytest -s shows them)
+        for metric, frame in found.items():  # the ranking tables (pytest -s -n 0 shows them)
             print(f"\n{metric}\n{frame.round(3)}")
     return found
 

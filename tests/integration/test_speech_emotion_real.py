@@ -1,6 +1,6 @@
 """The speech emotion probe and metrics on real emotional speech (../shared/data; skipped when it is absent).
 
-Measured numbers are printed (``pytest -s``) and the README's figures (the "Speech emotion" paragraph) are
+Measured numbers are printed (``pytest -s -n 0``) and the README's figures (the "Speech emotion" paragraph) are
 asserted with the decimals it states. EmoDB here is 20 clips of 2 speakers (7 emotions): leave-one-speaker-out
 is 2 folds, one of them trained on 6 clips. The issue's reference trial (72 clips, 10 speakers, 0.65–0.70)
 cannot be repeated on this set; the numbers say what this set supports.

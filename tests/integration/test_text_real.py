@@ -2,7 +2,7 @@
 coherence metric calibrated against FED's human ratings (Mehri & Eskenazi 2020).
 
 MELD and EmoryNLP are GPL-3 Friends transcripts: read from ../shared/data, never copied into the repository.
-Numbers are printed (``pytest -s``) and checked against scikit-learn / scipy recomputed from the raw files.
+Numbers are printed (``pytest -s -n 0``) and checked against scikit-learn / scipy recomputed from the raw files.
 """
 
 from __future__ import annotations
