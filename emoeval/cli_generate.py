@@ -68,8 +68,13 @@ def generate_command(
     from emoeval.generation import Limits, generate
     from emoeval.reports.console import render_summary
 
+    interactive = click.get_text_stream("stderr").isatty()
+
     def progress(done: int, total: int) -> None:
-        click.echo(f"\r{done}/{total} requests", nl=done == total, err=True)
+        if interactive:  # one line, rewritten
+            click.echo(f"\r{done}/{total} requests", nl=done == total, err=True)
+        elif done == total or done % max(1, total // 10) == 0:  # a log file: about ten lines
+            click.echo(f"{done}/{total} requests", err=True)
 
     run = generate(
         prompts,

@@ -12,8 +12,12 @@ if TYPE_CHECKING:
 
 
 def _number(value: float) -> str:
+    """Three decimals; a value that would print as 0.000 but is not zero (a latency of 40 µs in seconds, a KID)
+    in scientific notation with three significant digits."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if value != 0 and abs(value) < 0.0005:
+        return f"{value:.2e}"
     return f"{value:.3f}"
 
 

@@ -143,6 +143,14 @@ def test_console_summary_shows_the_marked_headline_and_everything_when_unmarked(
     assert {line.split()[1] for line in text.splitlines() if line.startswith("speech_mcd")} == {"extra", "mcd_db"}
 
 
+def test_console_summary_never_prints_a_small_nonzero_value_as_zero():
+    from emoeval.reports.console import _number
+
+    assert _number(4.2e-5) == "4.20e-05" and _number(-3e-4) == "-3.00e-04"
+    assert _number(0.0) == "0.000" and _number(0.0005) == "0.001" and _number(12.3456) == "12.346"
+    assert _number(float("nan")) == "—"
+
+
 def test_modality_comes_from_run_json(no_registry):
     from emoeval.reports.gallery import select_gallery
     from emoeval.reports.leaderboard import build_leaderboards
