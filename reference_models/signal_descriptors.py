@@ -61,6 +61,13 @@ DESCRIPTOR_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: what to do when a generated recording has no descriptors (no beats, responses or breaths to find)
+CANNOT_DESCRIBE_HINT = (
+    "Descriptors need beats, responses and breaths to find: signal_plausibility counts such an output as "
+    "implausible, and the signal-spectrum embedder compares it, e.g. signal_fd(embedder=signal-spectrum)"
+)
+
+
 def _channels_text(signal: Any) -> str:
     return ", ".join(f"{n}={t}" for n, t in zip(signal.channels, signal.types, strict=True))
 
@@ -166,7 +173,10 @@ class SignalDescriptors(ReferenceModel):
         signal = read_signal(item.path)
         values: list[float] = []
         for block in self.blocks:
-            found = block_descriptors(signal, block)
+            try:
+                found = block_descriptors(signal, block)
+            except SampleInputError as exc:
+                raise SampleInputError(f"{exc}. {CANNOT_DESCRIBE_HINT}") from None
             values += [found[name] for name in BLOCKS[block]]
         return np.asarray(values, dtype=np.float64)
 

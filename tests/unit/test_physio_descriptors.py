@@ -268,3 +268,17 @@ def test_the_models_give_their_named_vectors_and_a_bad_recording_its_own_error(
     assert isinstance(missing, SampleInputError) and "no eeg channel (channels: ECG=ecg, EDA=eda, RSP=rsp)" in str(
         missing
     )
+
+
+def test_a_beatless_output_is_an_error_that_names_the_metrics_that_can_judge_it(
+    recordings, offline_model_pool, tmp_path
+):
+    from emoeval.context import ScoringContext
+
+    smoothed = distort(recordings["rest"][0], "smoothed")
+    path = write_npz(tmp_path / "smoothed.npz", smoothed.data, RATE, smoothed.channels, smoothed.types)
+    (error,) = ScoringContext(offline_model_pool, None).outputs("signal-descriptors-ecg", [path])
+    assert isinstance(error, SampleInputError)
+    assert "fewer than 4 R peaks detected" in str(error)
+    assert "signal_plausibility counts such an output as implausible" in str(error)
+    assert "signal_fd(embedder=signal-spectrum)" in str(error)
