@@ -38,6 +38,7 @@ COST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rtf_p50", "RTF p50"),
     ("throughput_per_s", "requests / s"),
     ("peak_rss_max_mb", "peak memory (MB)"),
+    ("accelerator_peak_max_mb", "peak GPU memory (MB)"),
 )
 
 

@@ -51,7 +51,7 @@ from emoeval.errors import RunConfigError, SampleInputError
 from emoeval.generation.adapters import Generator, Limits, load_generator
 from emoeval.generation.outputs import Output, is_text_modality, store_output
 from emoeval.generation.requests import Request, read_requests
-from emoeval.generation.timing import CallRecord, summarise_with_draws
+from emoeval.generation.timing import MEMORY, CallRecord, summarise_with_draws
 from emoeval.stats.aggregate import BootstrapSettings
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from emoeval.results import Results
 
 METRIC = "generation_cost"
-METRIC_VERSION = "1.0.0"
+METRIC_VERSION = "1.1.0"  # 1.1.0: accelerator_peak_mb / accelerator_peak_max_mb
 CALLS = "calls.jsonl"
 MANIFEST = "manifest.jsonl"
 OUTPUTS = "outputs"
@@ -70,6 +70,8 @@ SAMPLE_OUTPUTS: dict[str, str] = {
     "first_output_s": "time to the first streamed chunk or answer byte, s (mean over repeats)",
     "rtf": "real-time factor: latency / seconds of audio produced (mean over repeats)",
     "peak_rss_mb": "peak resident memory during the call, MB (largest over repeats)",
+    "accelerator_peak_mb": "peak CUDA memory torch allocated during the call, MB (largest over repeats; an "
+    "in-process generator using torch on a GPU only)",
 }
 
 
@@ -214,7 +216,9 @@ def _one_call(
     """Call the generator once for ``request`` and store its output under ``folder/stem``: (log entry, output)."""
     entry: dict[str, Any] = {"request_id": request.request_id}
     folder.mkdir(parents=True, exist_ok=True)  # a command writes {output} there itself
-    _accelerator_reset()
+    in_process = generator.kind == "callable"  # torch here sees only this process's accelerator memory
+    if in_process:
+        _accelerator_reset()
     try:
         call = generator.call(request, folder / stem, timeout)
         output = store_output(call.value, request.modality, folder, stem, f"request {request.request_id}")
@@ -222,7 +226,7 @@ def _one_call(
         entry["error"] = str(exc)
         return entry, None
     entry.update(latency_s=call.latency_s, first_output_s=call.first_output_s, peak_rss_mb=call.peak_rss_mb)
-    accelerator = _accelerator_peak()
+    accelerator = _accelerator_peak() if in_process else None
     if accelerator is not None:
         entry["accelerator_peak_mb"] = accelerator
     if output.audio_seconds:
@@ -426,6 +430,7 @@ def _results(
                     first_output_s=entry.get("first_output_s"),
                     rtf=entry.get("rtf"),
                     peak_rss_mb=entry.get("peak_rss_mb"),
+                    accelerator_peak_mb=entry.get("accelerator_peak_mb"),
                 )
             )
         warning = "; ".join(
@@ -436,7 +441,7 @@ def _results(
             values = [float(e[name]) for e in good if e.get(name) is not None]
             if not values:
                 continue
-            value = max(values) if name == "peak_rss_mb" else sum(values) / len(values)
+            value = max(values) if name in MEMORY else sum(values) / len(values)
             rows.append(
                 {
                     **base,

@@ -3,17 +3,18 @@
 Per measured call (warm-up calls excluded): ``latency_s`` (wall time of the generator's own work),
 ``first_output_s`` (time to the first streamed chunk or the first answer byte; absent when the generator does not
 stream), ``rtf`` (real-time factor = latency / duration of the audio produced; < 1 is faster than real time;
-speech only) and ``peak_rss_mb`` (peak resident memory during the call: the command's process, or this process
-with its peak reset before each call).
+speech only), ``peak_rss_mb`` (peak resident memory during the call: the command's process, or this process
+with its peak reset before each call) and ``accelerator_peak_mb`` (peak CUDA memory torch allocated during the
+call, for an in-process generator that uses torch on a GPU; absent otherwise).
 
-:func:`summarise` gives, over a system's measured calls, the p50 / p90 / p99 percentiles and the mean of each
-timing (percentiles by linear interpolation between order statistics, :func:`numpy.percentile`'s default, i.e.
-Hyndman & Fan's type 7), the largest peak memory, and the throughput (calls per second of generator time,
-calls run one after another). Each comes with a **percentile bootstrap interval over requests** (each resample
-draws requests with replacement and keeps all their repeats: repeats of one request are not independent). It
-covers the statistic over requests like these, on this machine and in this state; it does not cover other
-hardware or load. A p99 from fewer than 100 measured calls is an order statistic near the maximum and its
-interval is wide and not to be trusted (the ``n`` column says how many calls stand behind each value).
+:func:`summarise` gives, over a system's measured calls, the p50 / p90 / p99 percentiles and the mean of each timing
+(percentiles by linear interpolation between order statistics, :func:`numpy.percentile`'s default, i.e. Hyndman &
+Fan's type 7), the largest peak memory (resident and accelerator), and the throughput (calls per second of generator
+time, calls run one after another). Each comes with a **percentile bootstrap interval over requests** (each resample
+draws requests with replacement and keeps all their repeats: repeats of one request are not independent). It covers
+the statistic over requests like these, on this machine and in this state; it does not cover other hardware or load.
+A p99 from fewer than 100 measured calls is an order statistic near the maximum and its interval is wide and not to
+be trusted (the ``n`` column says how many calls stand behind each value).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class CallRecord:
     first_output_s: float | None = None
     rtf: float | None = None
     peak_rss_mb: float | None = None
+    accelerator_peak_mb: float | None = None
+
+
+#: per-call memory peaks and the summary output of each (the largest over all calls)
+MEMORY: dict[str, str] = {"peak_rss_mb": "peak_rss_max_mb", "accelerator_peak_mb": "accelerator_peak_max_mb"}
 
 
 def _name(timing: str, statistic: str) -> str:
@@ -55,7 +61,7 @@ def summary_names() -> list[str]:
     """The sub-metric names :func:`summarise` can give, in order."""
     names = [_name(timing, f"p{q}") for timing in TIMINGS for q in PERCENTILES]
     names += [_name(timing, "mean") for timing in TIMINGS]
-    return [*names, "throughput_per_s", "peak_rss_max_mb"]
+    return [*names, "throughput_per_s", *MEMORY.values()]
 
 
 def _statistics(groups: Sequence[Mapping[str, np.ndarray]]) -> dict[str, float]:
@@ -72,9 +78,10 @@ def _statistics(groups: Sequence[Mapping[str, np.ndarray]]) -> dict[str, float]:
     latencies = np.concatenate([group["latency_s"] for group in groups])
     total = float(latencies.sum())
     found["throughput_per_s"] = latencies.size / total if total > 0 else math.nan
-    memory = [group["peak_rss_mb"] for group in groups if group["peak_rss_mb"].size]
-    if memory:
-        found["peak_rss_max_mb"] = float(np.concatenate(memory).max())
+    for peak, summary in MEMORY.items():
+        memory = [group[peak] for group in groups if group[peak].size]
+        if memory:
+            found[summary] = float(np.concatenate(memory).max())
     return found
 
 
@@ -86,7 +93,7 @@ def _grouped(records: Sequence[CallRecord]) -> list[dict[str, np.ndarray]]:
     for calls in by_request.values():
         group = {
             name: np.asarray([getattr(c, name) for c in calls if getattr(c, name) is not None], dtype=np.float64)
-            for name in (*TIMINGS, "peak_rss_mb")
+            for name in (*TIMINGS, *MEMORY)
         }
         groups.append(group)
     return groups
@@ -100,7 +107,7 @@ def summarise_with_draws(
     if not records:
         return {}, {}
     groups = _grouped(records)
-    counts = {timing: sum(int(g[timing].size) for g in groups) for timing in (*TIMINGS, "peak_rss_mb")}
+    counts = {timing: sum(int(g[timing].size) for g in groups) for timing in (*TIMINGS, *MEMORY)}
     names = list(_statistics(groups))
 
     def compute(indices: Any) -> dict[str, float]:
@@ -122,7 +129,7 @@ def summarise_with_draws(
         )
         source = next((t for t in TIMINGS if name.startswith(t.removesuffix("_s"))), None)
         if source is None:
-            source = "peak_rss_mb" if name == "peak_rss_max_mb" else "latency_s"
+            source = next((peak for peak, summary in MEMORY.items() if summary == name), "latency_s")
         estimates[name] = Estimate(value=value, ci_low=low, ci_high=high, n=counts[source])
     return estimates, draws
 
@@ -133,4 +140,4 @@ def summarise(records: Sequence[CallRecord], settings: BootstrapSettings | None 
     return summarise_with_draws(records, settings)[0]
 
 
-__all__ = ["PERCENTILES", "TIMINGS", "CallRecord", "summarise", "summarise_with_draws", "summary_names"]
+__all__ = ["MEMORY", "PERCENTILES", "TIMINGS", "CallRecord", "summarise", "summarise_with_draws", "summary_names"]

@@ -153,6 +153,35 @@ def test_warm_up_calls_are_logged_but_never_measured(tmp_path):
     assert [c["latency_s"] > 0.29 for c in calls if c["warmup"]] == [True, True]
 
 
+def test_an_in_process_torch_generator_reports_its_peak_accelerator_memory(tmp_path, monkeypatch):
+    """No GPU here: torch.cuda's memory counters are replaced by a fake device whose peak each call sets."""
+    torch = pytest.importorskip("torch")
+    device = {"peak": 0.0, "resets": 0}
+
+    def reset(*args, **kwargs) -> None:
+        device.update(peak=0.0, resets=device["resets"] + 1)
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", reset)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *args, **kwargs: device["peak"])
+
+    def on_gpu(request: dict) -> str:
+        assert device["peak"] == 0.0  # reset before every call
+        device["peak"] = {"r0": 100e6, "r1": 300e6}.get(request["request_id"], 200e6)
+        return "ok"
+
+    run = generate(_prompts(3), on_gpu, tmp_path / "run", warmup=1, n_bootstrap=0)
+    table = _table(run)
+    per_request = table.query("scope == 'sample' and sub_metric == 'accelerator_peak_mb'")
+    assert per_request.set_index("sample_id").value.to_dict() == {"r0": 100.0, "r1": 300.0, "r2": 200.0}
+    assert _system(run, "accelerator_peak_max_mb").value == 300.0 and device["resets"] == 4
+    assert json.loads((run.folder / "run.json").read_text())["hardware"]["accelerator"] == "Fake GPU"
+    # a command's accelerator memory is not this process's: none is recorded for it
+    command = generate(_prompts(2), f"cmd:{sys.executable} -c print(1)", tmp_path / "command", n_bootstrap=0)
+    assert not {"accelerator_peak_mb", "accelerator_peak_max_mb"} & set(_table(command).sub_metric)
+
+
 def test_a_crash_and_a_hang_become_error_rows_and_the_rest_completes(tmp_path):
     def fragile(request: dict) -> str:
         if request["request_id"] == "r1":
