@@ -255,7 +255,29 @@ class EmotionDiversityMetric(FeatureSetMetric):
         if emotion is not None and self.reference_emotions and emotion not in self.reference_emotions:
             known = ", ".join(self.reference_emotions)
             notes.append(f"the reference set has no {emotion!r} output (it has {known}): no diversity value")
+        short = self._coverage_short(states, emotion)
+        if short:
+            notes.append(
+                f"coverage needs more than nearest_k={self.nearest_k} outputs of an emotion on each side "
+                f"({'; '.join(short)}): left out there; score more outputs or lower nearest_k"
+            )
         return notes
+
+    def _coverage_short(self, states: Sequence[Any], emotion: str | None) -> list[str]:
+        """The emotions whose coverage has no value for lack of outputs, as 'emotion: n system / m reference'."""
+        if emotion is not None or not self.reference_emotions:
+            classes: dict[str | None, int] = {emotion: len(states)}
+        else:
+            classes = {}
+            for state in states:
+                if state.emotion in self.reference_emotions:
+                    classes[state.emotion] = classes.get(state.emotion, 0) + 1
+        short = []
+        for name in sorted(classes, key=str):
+            part = self._reference_part(name)
+            if part is not None and (part["radii"] is None or classes[name] <= self.nearest_k):
+                short.append(f"{name or 'all'}: {classes[name]} system / {len(part['rows'])} reference")
+        return short
 
 
 __all__ = ["COLLAPSE_BELOW", "DIVERSITY_OUTPUTS", "DiversityState", "EmotionDiversityMetric"]

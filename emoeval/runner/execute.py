@@ -45,6 +45,22 @@ def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _twice(metrics: Sequence[Metric], labels: Sequence[str]) -> list[str]:
+    """Per label listed twice: the same configuration, or the parameters that differ (which the label, showing only
+    model parameters, does not name) and what to do."""
+    found = []
+    for label in labels:
+        params = [m.params() for m in metrics if m.label == label]
+        differ = sorted({key for p in params for key in p if any(q.get(key) != p.get(key) for q in params)})
+        found.append(
+            f"{label} with parameters differing only in {', '.join(differ)} (the label names only model parameters: "
+            "score each configuration in a run of its own)"
+            if differ
+            else f"{label} (the same configuration twice)"
+        )
+    return found
+
+
 class Runner:
     """Executes one run. Build it with :func:`emoeval.score`; it holds the run's pool, cache and output."""
 
@@ -68,7 +84,7 @@ class Runner:
         labels = [m.label for m in metrics]
         if len(set(labels)) != len(labels):
             twice = sorted({label for label in labels if labels.count(label) > 1})
-            raise RunConfigError(f"a metric is listed twice with the same parameters: {', '.join(twice)}")
+            raise RunConfigError(f"a metric is listed twice under one label: {'; '.join(_twice(metrics, twice))}")
         self.samples = list(samples)
         self.metrics = list(metrics)
         self.pool = pool

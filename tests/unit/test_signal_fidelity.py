@@ -338,3 +338,35 @@ def test_signal_dtw_passes_the_conformance_kit(sets, tmp_path):
     real_paths = [Path(p) for p in sets[sets.system == "real"].path][:3]
     pairs = _write(tmp_path / "pairs", "good", [_recording(700 + s) for s in range(3)], references=real_paths)
     check_metric(SignalDTW, pairs, alternatives={"rate": 50.0, "band": 0.2})
+
+
+def test_coverage_left_out_for_lack_of_outputs_says_why_and_is_there_with_a_smaller_k(sets):
+    two = sets[sets.system.isin(["real", "good"])]
+
+    def coverage(nearest_k: int) -> pd.Series:
+        metric = f"signal_emotion_diversity(embedder=signal-spectrum,nearest_k={nearest_k})"
+        found = emoeval.score(two, metrics=[metric], real_system="real", use_cache=False, progress=False).table
+        rows = found[(found.system == "good") & (found.scope == "system") & found.target_emotion.isna()]
+        return rows[rows.sub_metric == "coverage"].iloc[0]
+
+    default, smaller = coverage(5), coverage(3)
+    assert np.isnan(default.value)
+    assert (
+        "coverage needs more than nearest_k=5 outputs of an emotion on each side (angry: 4 system / 4 reference; "
+        "calm: 4 system / 4 reference)" in default.warning
+    )
+    assert 0.0 <= smaller.value <= 1.0
+    assert pd.isna(smaller.warning) or "coverage needs" not in smaller.warning
+
+
+def test_one_metric_twice_under_one_label_names_the_parameters_that_differ(sets):
+    metrics = [
+        "signal_emotion_diversity(embedder=signal-spectrum)",
+        "signal_emotion_diversity(embedder=signal-spectrum,nearest_k=3)",
+    ]
+    with pytest.raises(RunConfigError, match=r"differing only in nearest_k .*a run of its own"):
+        emoeval.score(sets, metrics=metrics, real_system="real", use_cache=False, progress=False)
+    with pytest.raises(
+        RunConfigError, match=r"signal_prdc\(embedder=signal-spectrum\) \(the same configuration twice\)"
+    ):
+        emoeval.score(sets, metrics=["signal_prdc(embedder=signal-spectrum)"] * 2, real_system="real", progress=False)
