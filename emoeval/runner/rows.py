@@ -101,7 +101,10 @@ class RowBuilder:
                 row[column] = stable_message(row[column])
         value = row.get("value")
         if isinstance(value, float) and math.isnan(value) and not row.get("error"):
-            row["error"] = f"{metric.label} gave no {output_name} value here (undefined, NaN)"
+            reason = row.get("warning")  # a corpus metric's notes usually say why (too few items...)
+            row["error"] = f"{metric.label} gave no {output_name} value here (undefined, NaN)" + (
+                f": {reason}" if isinstance(reason, str) else ""
+            )
         return row
 
     def sample_rows(

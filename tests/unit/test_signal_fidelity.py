@@ -355,6 +355,8 @@ def test_coverage_left_out_for_lack_of_outputs_says_why_and_is_there_with_a_smal
         "coverage needs more than nearest_k=5 outputs of an emotion on each side (angry: 4 system / 4 reference; "
         "calm: 4 system / 4 reference)" in default.warning
     )
+    assert default.error.startswith("signal_emotion_diversity(embedder=signal-spectrum) gave no coverage value here")
+    assert default.error.endswith(default.warning)  # the report's error list says why, not only "NaN"
     assert 0.0 <= smaller.value <= 1.0
     assert pd.isna(smaller.warning) or "coverage needs" not in smaller.warning
 
