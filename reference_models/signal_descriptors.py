@@ -176,7 +176,8 @@ class SignalDescriptors(ReferenceModel):
             try:
                 found = block_descriptors(signal, block)
             except SampleInputError as exc:
-                raise SampleInputError(f"{exc}. {CANNOT_DESCRIBE_HINT}") from None
+                stop = "" if str(exc).endswith((".", "?", "!")) else "."
+                raise SampleInputError(f"{exc}{stop} {CANNOT_DESCRIBE_HINT}") from None
             values += [found[name] for name in BLOCKS[block]]
         return np.asarray(values, dtype=np.float64)
 

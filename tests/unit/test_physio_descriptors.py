@@ -279,6 +279,6 @@ def test_a_beatless_output_is_an_error_that_names_the_metrics_that_can_judge_it(
     path = write_npz(tmp_path / "smoothed.npz", smoothed.data, RATE, smoothed.channels, smoothed.types)
     (error,) = ScoringContext(offline_model_pool, None).outputs("signal-descriptors-ecg", [path])
     assert isinstance(error, SampleInputError)
-    assert "fewer than 4 R peaks detected" in str(error)
+    assert "fewer than 4 R peaks detected; is this an ECG channel? Descriptors need" in str(error)
     assert "signal_plausibility counts such an output as implausible" in str(error)
     assert "signal_fd(embedder=signal-spectrum)" in str(error)
