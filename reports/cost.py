@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emoeval.generation.run import UPPER_BOUND_WARNING
 from emoeval.reports.plots import Point, Series, scatter_plot
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class Cell:
     value: float
     ci_low: float = math.nan
     ci_high: float = math.nan
+    #: the value is only an upper bound (shown as "≤ value")
+    at_most: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,9 @@ def cost_section(results: Results, costs: Sequence[Results], colors: Mapping[str
         if found.empty:
             return None
         row = found.iloc[-1]
-        return Cell(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]))
+        warning = row.get("warning")
+        at_most = isinstance(warning, str) and warning == UPPER_BOUND_WARNING
+        return Cell(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]), at_most)
 
     fronts: dict[str, tuple[str, ...]] = {}
     plots = []

@@ -107,6 +107,8 @@ class Call:
     first_output_s: float | None = None
     peak_rss_mb: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: True when ``peak_rss_mb`` is only an upper bound (a command at the spawner's floor)
+    peak_rss_upper_bound: bool = False
 
 
 class RequestTimeout(Exception):
@@ -481,10 +483,14 @@ class CommandGenerator(Generator):
         else:
             value = stdout.decode("utf-8", "replace").rstrip("\n")
         notes = []
-        if answer["maxrss_kb"] <= answer["floor_kb"] * 1.1:  # NaN floor: never
+        at_floor = answer["maxrss_kb"] <= answer["floor_kb"] * 1.1  # NaN floor: never
+        if at_floor:
             floor = answer["floor_kb"] * 1024 / 1e6
             notes.append(f"peak memory at the floor a trivial command reports ({floor:.1f} MB): it used at most that")
-        return Call(value=value, latency_s=answer["wall_s"], peak_rss_mb=answer["maxrss_kb"] * 1024 / 1e6, notes=notes)
+        peak = answer["maxrss_kb"] * 1024 / 1e6
+        return Call(
+            value=value, latency_s=answer["wall_s"], peak_rss_mb=peak, notes=notes, peak_rss_upper_bound=at_floor
+        )
 
 
 # -- an HTTP endpoint ----------------------------------------------------------------------------------------------

@@ -64,6 +64,11 @@ METRIC_VERSION = "1.1.0"  # 1.1.0: accelerator_peak_mb / accelerator_peak_max_mb
 CALLS = "calls.jsonl"
 MANIFEST = "manifest.jsonl"
 OUTPUTS = "outputs"
+#: the system's peak memory when every call sat at the command spawner's floor (see the adapters)
+UPPER_BOUND_WARNING = (
+    "an upper bound: every call's peak memory was at the floor a trivial command reports (the spawner's); the "
+    "generator used at most this"
+)
 #: per-request sample outputs and what they mean (all costs: lower is better)
 SAMPLE_OUTPUTS: dict[str, str] = {
     "latency_s": "wall time of the generator's work for the request, s (mean over repeats)",
@@ -226,6 +231,8 @@ def _one_call(
         entry["error"] = str(exc)
         return entry, None
     entry.update(latency_s=call.latency_s, first_output_s=call.first_output_s, peak_rss_mb=call.peak_rss_mb)
+    if call.peak_rss_upper_bound:
+        entry["peak_rss_upper_bound"] = True
     accelerator = _accelerator_peak() if in_process else None
     if accelerator is not None:
         entry["accelerator_peak_mb"] = accelerator
@@ -453,6 +460,8 @@ def _results(
                 }
             )
     estimates, draws = summarise_with_draws(records, boot)
+    measured = [entry for entry in latest.values() if "error" not in entry and entry.get("peak_rss_mb") is not None]
+    bounded = bool(measured) and all(entry.get("peak_rss_upper_bound") for entry in measured)
     corpus_draws = {
         (METRIC, settings.system, None, name): CorpusDraws("bootstrap", estimates[name].value, values)
         for name, values in draws.items()
@@ -470,6 +479,7 @@ def _results(
                 "n": estimate.n,
                 "headline": name == "latency_p50_s",
                 "higher_is_better": name == "throughput_per_s",
+                "warning": UPPER_BOUND_WARNING if bounded and name == "peak_rss_max_mb" else None,
             }
         )
     warmups = [line for line in calls if line.get("warmup")]

@@ -299,6 +299,15 @@ def test_a_command_reports_its_own_peak_memory_threads_and_memory_cap(tmp_path):
     small = generate(_prompts(1), "cmd:true", tmp_path / "small", n_bootstrap=0)
     (peak,) = small.results.table.query("sub_metric == 'peak_rss_mb'").value
     assert peak < 30 and "floor a trivial command reports" in small.results.table.warning.iloc[0]
+    # every call at the floor: the system's peak is marked as an upper bound (the report prints "≤")
+    (bound,) = small.results.table.query("sub_metric == 'peak_rss_max_mb'").warning
+    assert bound.startswith("an upper bound")
+    big = run.results.table.query("sub_metric == 'peak_rss_max_mb'").warning
+    assert big.isna().all()
+    from emoeval.reports.cost import cost_section
+
+    (row,) = cost_section(small.results, [], {}).rows
+    assert row.costs["peak_rss_max_mb"].at_most and not row.costs["latency_p50_s"].at_most
 
 
 # -- the HTTP adapter ----------------------------------------------------------------------------------------------
