@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emoeval.generation.run import UPPER_BOUND_WARNING
 from emoeval.reports.plots import Point, Series, scatter_plot
 
 if TYPE_CHECKING:
@@ -141,6 +140,8 @@ def cost_tables(results: Results, cost: Sequence[str | Path] = (), *, results_di
 def cost_section(results: Results, costs: Sequence[Results], colors: Mapping[str, str]) -> CostSection | None:
     """The section (module docstring), or None when no generation cost is at hand."""
     import pandas as pd
+
+    from emoeval.generation.run import UPPER_BOUND_WARNING
 
     tables = [results.table, *(item.table for item in costs)]
     combined = pd.concat(tables, ignore_index=True)
