@@ -173,9 +173,12 @@ class SignalDescriptors(ReferenceModel):
         signal = read_signal(item.path)
         values: list[float] = []
         for block in self.blocks:
+            describable = signal.of_type(block).shape[0] > 0 and signal.duration >= MIN_SECONDS[block]
             try:
                 found = block_descriptors(signal, block)
             except SampleInputError as exc:
+                if not describable:  # a missing channel or a short recording: its own message says what to do
+                    raise
                 stop = "" if str(exc).endswith((".", "?", "!")) else "."
                 raise SampleInputError(f"{exc}{stop} {CANNOT_DESCRIBE_HINT}") from None
             values += [found[name] for name in BLOCKS[block]]

@@ -268,6 +268,7 @@ def test_the_models_give_their_named_vectors_and_a_bad_recording_its_own_error(
     assert isinstance(missing, SampleInputError) and "no eeg channel (channels: ECG=ecg, EDA=eda, RSP=rsp)" in str(
         missing
     )
+    assert "Descriptors need beats" not in str(missing)  # the hint is for outputs without beats, not this
 
 
 def test_a_beatless_output_is_an_error_that_names_the_metrics_that_can_judge_it(
