@@ -192,10 +192,7 @@ class EmotionDiversityMetric(FeatureSetMetric):
         if emotion is not None or not self.reference_emotions:
             values = self._emotion_values(states, emotion)
         else:
-            by_emotion: dict[str, list[DiversityState]] = {}
-            for state in states:
-                if state.emotion in self.reference_emotions:
-                    by_emotion.setdefault(state.emotion, []).append(state)
+            by_emotion = self._classes(states, emotion)
             per_class = [self._emotion_values(own, name) for name, own in sorted(by_emotion.items())]
             names = [output.name for output in self.spec.outputs]
             values = {
@@ -206,6 +203,21 @@ class EmotionDiversityMetric(FeatureSetMetric):
         if not self._within_groups:
             values.pop("within_group_ratio", None)
         return values
+
+    def _classes(self, states: Sequence[DiversityState], emotion: str | None) -> dict[str | None, list[DiversityState]]:
+        """The states judged together: all of them under ``emotion`` when it is given or the reference has no
+        emotions, else grouped by target emotion (emotions the reference lacks left out)."""
+        if emotion is not None or not self.reference_emotions:
+            return {emotion: list(states)}
+        by_emotion: dict[str | None, list[DiversityState]] = {}
+        for state in states:
+            if state.emotion in self.reference_emotions:
+                by_emotion.setdefault(state.emotion, []).append(state)
+        return by_emotion
+
+    def _has_coverage(self, part: dict[str, Any], size: int) -> bool:
+        """Coverage needs more than ``nearest_k`` outputs on each side (the reference's k-NN radii exist)."""
+        return part["radii"] is not None and size > self.nearest_k
 
     def _emotion_values(self, states: Sequence[DiversityState], emotion: str | None) -> dict[str, float]:
         import numpy as np
@@ -242,7 +254,7 @@ class EmotionDiversityMetric(FeatureSetMetric):
             "collapsed_share": float(min(judged) < self.collapse_below) if judged else math.nan,
             "within_group_ratio": math.nan,
         }
-        if part["radii"] is not None and size > self.nearest_k:
+        if self._has_coverage(part, size):
             distance = pairwise_distances(part["rows"], rows)
             values["coverage"] = float((distance.min(axis=1) < part["radii"]).mean())
         within, groups = within_group_distance(rows, [state.group for state in unique], weights)
@@ -265,18 +277,11 @@ class EmotionDiversityMetric(FeatureSetMetric):
 
     def _coverage_short(self, states: Sequence[Any], emotion: str | None) -> list[str]:
         """The emotions whose coverage has no value for lack of outputs, as 'emotion: n system / m reference'."""
-        if emotion is not None or not self.reference_emotions:
-            classes: dict[str | None, int] = {emotion: len(states)}
-        else:
-            classes = {}
-            for state in states:
-                if state.emotion in self.reference_emotions:
-                    classes[state.emotion] = classes.get(state.emotion, 0) + 1
         short = []
-        for name in sorted(classes, key=str):
+        for name, own in sorted(self._classes(states, emotion).items(), key=lambda item: str(item[0])):
             part = self._reference_part(name)
-            if part is not None and (part["radii"] is None or classes[name] <= self.nearest_k):
-                short.append(f"{name or 'all'}: {classes[name]} system / {len(part['rows'])} reference")
+            if part is not None and not self._has_coverage(part, len(own)):
+                short.append(f"{name or 'all'}: {len(own)} system / {len(part['rows'])} reference")
         return short
 
 

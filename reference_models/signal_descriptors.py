@@ -80,9 +80,15 @@ def block_descriptors(signal: Any, block: str, *, notes: list[str] | None = None
     frontal alpha asymmetry is optional — without a frontal pair it is left out and the reason appended to
     ``notes`` (as is the pair used when it is not F4/F3); without ``notes`` (the models) that is an error.
     """
+    require_block(signal, block)
+    return _describe(signal, block, notes)
+
+
+def require_block(signal: Any, block: str) -> None:
+    """Raise :class:`SampleInputError` with the fix when ``signal`` has no ``block`` channel or is too short for its
+    descriptors."""
     where = signal.source or "recording"
-    channels = signal.of_type(block)
-    if channels.shape[0] == 0:
+    if signal.of_type(block).shape[0] == 0:
         raise SampleInputError(
             f"{where}: no {block} channel (channels: {_channels_text(signal)}); give channel types in the file, or "
             "choose an embedder for the channels it has"
@@ -91,6 +97,12 @@ def block_descriptors(signal: Any, block: str, *, notes: list[str] | None = None
         raise SampleInputError(
             f"{where}: {signal.duration:.1f} s is too short for {block} descriptors (at least {MIN_SECONDS[block]:g} s)"
         )
+
+
+def _describe(signal: Any, block: str, notes: list[str] | None) -> dict[str, float]:
+    """:func:`block_descriptors` of a signal that passed :func:`require_block`."""
+    where = signal.source or "recording"
+    channels = signal.of_type(block)
     if block == "ecg":  # the first channel of the type: further leads describe the same beats
         return physio.ecg_descriptors(channels[0], signal.rate, where)
     if block == "eda":
@@ -173,12 +185,10 @@ class SignalDescriptors(ReferenceModel):
         signal = read_signal(item.path)
         values: list[float] = []
         for block in self.blocks:
-            describable = signal.of_type(block).shape[0] > 0 and signal.duration >= MIN_SECONDS[block]
+            require_block(signal, block)  # a missing channel or a short recording: its own message says what to do
             try:
-                found = block_descriptors(signal, block)
+                found = _describe(signal, block, None)
             except SampleInputError as exc:
-                if not describable:  # a missing channel or a short recording: its own message says what to do
-                    raise
                 stop = "" if str(exc).endswith((".", "?", "!")) else "."
                 raise SampleInputError(f"{exc}{stop} {CANNOT_DESCRIBE_HINT}") from None
             values += [found[name] for name in BLOCKS[block]]
